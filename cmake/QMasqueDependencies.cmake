@@ -30,7 +30,7 @@ endif()
 # The pure codecs (and the fuzz build) need only QtCore.
 set(_qt_components Core)
 if(NOT QMASQUE_FUZZ)
-    list(APPEND _qt_components Network Widgets Svg Test)
+    list(APPEND _qt_components Gui Network Widgets Svg Test)
 endif()
 find_package(Qt6 6.4 QUIET COMPONENTS ${_qt_components})
 if(NOT Qt6_FOUND)
