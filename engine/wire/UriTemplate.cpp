@@ -481,8 +481,12 @@ private:
     static bool assign(const UriTemplate::Expression &expression, const OperatorSpec &spec,
                        QStringView text, UriVariables *values)
     {
-        if (text.isEmpty())
-            return true; // every variable undefined
+        // With a prefix character, no text means every variable undefined (a defined one
+        // brings its prefix). Without one (simple, reserved) the two cannot be told apart; the
+        // first variable is taken as present and empty, so "/x//" gives an empty value the
+        // caller can refuse rather than a silently missing one.
+        if (text.isEmpty() && !spec.first.isEmpty())
+            return true;
         if (!spec.first.isEmpty()) {
             if (text[0] != spec.first[0])
                 return false;

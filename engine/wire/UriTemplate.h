@@ -77,7 +77,8 @@ public:
     // this template. When the template is absolute ("https://proxy/..."), its scheme and authority
     // are skipped and only the path and query are matched (the caller checks :authority / Host);
     // malformed_template if that authority itself holds an expression. Variables the target
-    // leaves out are absent from the result.
+    // leaves out are absent from the result; an empty simple expression (`/x//` for `/x/{a}/`)
+    // gives its first variable as an empty string.
     //
     // Matching is left to right: an expression ends where its characters end (for simple and
     // form-style expressions, the unreserved set plus %XX and "*"), or earlier where the literal
