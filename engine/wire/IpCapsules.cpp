@@ -268,7 +268,6 @@ Result<QList<IpAddressRange>> parseRouteAdvertisement(QByteArrayView value)
     QList<IpAddressRange> ranges;
     ByteReader reader(value);
     while (!reader.atEnd()) {
-        IpAddressRange range;
         int version = 0;
         auto start = readVersionedAddress(reader, "ROUTE_ADVERTISEMENT", &version);
         if (!start)
