@@ -141,6 +141,15 @@ Status validateMasqueTemplate(const UriTemplate &uriTemplate, TunnelProtocol pro
     } else if (!first.startsWith(u'/')) {
         return badTemplate(QStringLiteral("MASQUE URI template path must start with '/'"));
     }
+    // A fragment never reaches the proxy (:path has none), so no variable may sit in one.
+    bool inFragment = false;
+    for (const UriTemplate::Part &part : parts) {
+        if (!part.isExpression)
+            inFragment = inFragment || part.literal.contains(u'#');
+        else if (inFragment)
+            return badTemplate(
+                QStringLiteral("MASQUE URI template has a variable in its fragment"));
+    }
     if (protocol == TunnelProtocol::Udp || protocol == TunnelProtocol::Tcp) {
         for (const QString &name : {kTargetHost, kTargetPort}) {
             if (!uriTemplate.hasVariable(name)) {

@@ -26,7 +26,8 @@ QString defaultTemplate(TunnelProtocol protocol, QStringView proxyAuthority);
 QString formatAuthority(QStringView host, quint16 port);
 
 // validateMasqueTemplate: the rules RFC 9298, 2 and RFC 9484, 3 put on a proxy's template:
-// ASCII 0x21..0x7E only; no `+ # . / ;` operators; variables only in the path and query; for
+// ASCII 0x21..0x7E only; no `+ # . / ;` operators; variables only in the path and query (not in
+// the authority, not after a '#'); for
 // UDP and TCP both target_host and target_port present (missing_template_variable otherwise).
 // With `requireAbsolute` (the client's configuration) the template must be an absolute URI with
 // a scheme, a non-empty authority and a path starting with '/'; without it (a server route) a
@@ -49,6 +50,8 @@ struct HostTarget
         Ipv6,
     };
 
+    // An IPv4-mapped IPv6 literal (::ffff:192.0.2.1) stays Ipv6: access control that reasons
+    // about IPv4 ranges must map it itself.
     Kind kind = Kind::Name;
     QString host;      // lower-case name, dotted quad or RFC 5952 IPv6 text (no brackets)
     IpAddress address; // for Ipv4 / Ipv6
