@@ -3,7 +3,6 @@
 
 #include "wire/UriTemplate.h"
 
-#include <QtCore/QElapsedTimer>
 #include <QtTest/QTest>
 
 using namespace qmasque;
@@ -367,19 +366,19 @@ void tst_WireUriTemplate::repeatedVariableMustAgree()
 
 void tst_WireUriTemplate::ambiguousMatchIsBounded()
 {
-    // Reserved expressions may end at any '/', so this target has millions of readings; none
-    // fits. The step budget ends the search quickly.
+    // Reserved expressions may end at any '/', so this target has about 10^9 readings; none fits.
+    // The step budget ends the search after a fixed amount of work.
     const UriTemplate t = parsed(QStringLiteral("/{+a}/{+b}/{+c}/{+d}/end"));
     QString target = QStringLiteral("/");
     for (int i = 0; i < 2000; ++i)
         target += QStringLiteral("s/");
     target += QStringLiteral("nope");
-    QElapsedTimer timer;
-    timer.start();
     const auto matched = t.match(target);
     QVERIFY(!matched.ok());
     QCOMPARE(matched.error().code, ErrorCode::BadPath);
-    QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed())));
+    // The refusal comes from the exhausted step budget, not from trying every reading.
+    QVERIFY2(matched.error().detail.contains(QStringLiteral("ambiguous")),
+             qPrintable(matched.error().detail));
     // The same template still matches a plain target.
     const auto ok = t.match(u"/1/2/3/4/end");
     QVERIFY(ok.ok());
