@@ -26,4 +26,18 @@ void appendDatagramCapsule(QByteArray &out, QByteArrayView httpDatagramPayload);
 // capsuleHeaderLength: bytes of Type + Length for a capsule of this type and value size.
 int capsuleHeaderLength(quint64 type, quint64 valueLength) noexcept;
 
+// isKnownCapsuleType: a type this project interprets (the CapsuleType enumerators). Others are
+// passed to the caller untouched and, per RFC 9297, 3.2, skipped by whoever does not know them.
+constexpr bool isKnownCapsuleType(quint64 type) noexcept
+{
+    return type <= quint64(CapsuleType::RouteAdvertisement);
+}
+
+// isGreaseCapsuleType: the reserved types 0x29 * N + 0x17 (RFC 9297, 5.4) that exercise the
+// "unknown capsules are skipped" rule.
+constexpr bool isGreaseCapsuleType(quint64 type) noexcept
+{
+    return type >= 0x17 && (type - 0x17) % 0x29 == 0;
+}
+
 } // namespace qmasque::wire
