@@ -736,20 +736,21 @@ void tst_UpstreamOwner::idleRearmsOnLastRelease()
 
 void tst_UpstreamOwner::idleOnlyCurrentArmCounts()
 {
-    UpstreamOwner *owner = dialed(TransportKind::H3, optionsWith(0, 150));
+    // Armed at start for 400 ms; re-armed 150 ms later by a release. Had the first arm still
+    // counted, the owner would go 250 ms after the release; it must live the full 400 ms.
+    UpstreamOwner *owner = dialed(TransportKind::H3, optionsWith(0, 400));
     QVERIFY(owner);
     QPointer<UpstreamOwner> guard(owner);
-    QTest::qWait(100);
+    QTest::qWait(150);
+    QVERIFY(guard);
     FakeSession session;
     auto acquired = owner->acquireStream(udpRequest(), &session, &session);
     QVERIFY(acquired);
-    owner->releaseStream(acquired->id); // re-armed: 150 ms from now
     QElapsedTimer sinceRelease;
     sinceRelease.start();
-    QTest::qWait(90); // past the first arm's expiry
-    QVERIFY(guard);
-    QTRY_VERIFY_WITH_TIMEOUT(!guard, 2000);
-    QVERIFY(sinceRelease.elapsed() >= 140);
+    owner->releaseStream(acquired->id);
+    QTRY_VERIFY_WITH_TIMEOUT(!guard, 3000);
+    QVERIFY2(sinceRelease.elapsed() >= 390, QByteArray::number(sinceRelease.elapsed()));
 }
 
 void tst_UpstreamOwner::idleDisabled()

@@ -6,6 +6,7 @@
 #include "support/MockTransport.h"
 
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QThread>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -83,6 +84,8 @@ private Q_SLOTS:
     void fullOwnerTriggersSecondOwner();
     void waitersBeyondCapacityGetFurtherDials();
     void thousandConcurrentOpensShareTenConnections();
+    void checkoutsAcquiringInCallbackFillOwnersInTurn();
+    void perTunnelOptionsShareOwner();
     void liveSettingsChangeServesWaiters();
     void connectionLimitWaitsForFreeSlot();
     void destroyedWaiterGetsNothing();
@@ -95,6 +98,7 @@ private Q_SLOTS:
     void slowDialDoesNotBlockOtherFingerprints();
     void closeAllEndsEverything();
     void closeCommands();
+    void closeAllFromAnotherThreadIsQueued();
     void http1IsNotPooled();
     void noProxyHost();
     void snapshotListsOwnersAndDials();
@@ -322,7 +326,7 @@ void tst_UpstreamPool::ownerKilledWhileDialing()
 void tst_UpstreamPool::checkoutTimeout()
 {
     makePool(0, 8, 100);
-    m_network->enqueueConnect(MockConnect::succeed(300));
+    m_network->enqueueConnect(MockConnect::succeed(600)); // long after the timeout
     QElapsedTimer clock;
     clock.start();
     Opened late;
@@ -413,6 +417,52 @@ void tst_UpstreamPool::thousandConcurrentOpensShareTenConnections()
     for (const UpstreamOwner *owner : owners)
         QCOMPARE(owner->streamsInUse(), 100);
     QCOMPARE(m_pool->snapshot().counters.retries, 0u);
+}
+
+void tst_UpstreamPool::checkoutsAcquiringInCallbackFillOwnersInTurn()
+{
+    // Plain checkouts whose callbacks acquire at once see each other's streams: 300 of them
+    // with a limit of 100 make exactly 3 connections.
+    m_network->setPeerStreamLimit(100);
+    std::vector<std::unique_ptr<FakeSession>> sessions;
+    int failures = 0;
+    int done = 0;
+    for (int i = 0; i < 300; ++i) {
+        sessions.push_back(std::make_unique<FakeSession>());
+        FakeSession *session = sessions.back().get();
+        m_pool->checkout(endpointFor(), session,
+                         [session, &failures, &done](const Result<UpstreamOwner *> &owner) {
+                             ++done;
+                             if (!owner ||
+                                 !owner.value()->acquireStream(udpRequest(), session, session))
+                                 ++failures;
+                         });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(done, 300, 5000);
+    QCOMPARE(failures, 0);
+    QCOMPARE(m_network->factoryCalls(), 3);
+}
+
+void tst_UpstreamPool::perTunnelOptionsShareOwner()
+{
+    Opened a, b;
+    open(a, endpointFor(), QDeadlineTimer(5000));
+    QTRY_COMPARE(a.calls, 1);
+    Request other = udpRequest();
+    other.path = "/.well-known/masque/udp/other.example/443/";
+    other.headers = {{"proxy-authorization", "Basic dXNlcjpwYXNz"}};
+    Opened *target = &b;
+    m_pool->openStream(
+        endpointFor(), other, b.session.get(), b.session.get(),
+        [target](const Result<AcquiredStream> &result) {
+            target->result = result;
+            ++target->calls;
+        },
+        QDeadlineTimer(QDeadlineTimer::Forever));
+    QTRY_COMPARE(b.calls, 1);
+    QCOMPARE(b.result->value().owner, a.result->value().owner);
+    QCOMPARE(m_network->factoryCalls(), 1);
+    QCOMPARE(m_network->last()->requestOf(b.result->value().id)->path, other.path);
 }
 
 void tst_UpstreamPool::liveSettingsChangeServesWaiters()
@@ -625,6 +675,23 @@ void tst_UpstreamPool::closeCommands()
     QCOMPARE(removed.count(), 1);
     QCOMPARE(removed.at(0).at(0).toULongLong(), ownerId);
     m_pool->closeConnection(9999); // unknown: ignored
+}
+
+void tst_UpstreamPool::closeAllFromAnotherThreadIsQueued()
+{
+    Opened a;
+    open(a);
+    QTRY_COMPARE(a.calls, 1);
+    UpstreamPool *pool = m_pool.get();
+    std::unique_ptr<QThread> gui(QThread::create([pool] {
+        // The GUI's "disconnect" button: a queued call into the engine thread.
+        QMetaObject::invokeMethod(pool, &UpstreamPool::closeAll, Qt::QueuedConnection);
+    }));
+    gui->start();
+    QVERIFY(gui->wait(2000));
+    QTRY_COMPARE(a.session->closes, 1);
+    QCOMPARE(a.session->lastError.code, ErrorCode::Shutdown);
+    QVERIFY(m_pool->owners().isEmpty());
 }
 
 void tst_UpstreamPool::http1IsNotPooled()
