@@ -7,6 +7,8 @@
 
 namespace qmasque {
 
+struct StreamSnapshot; // api/Snapshot.h
+
 // StreamHandler: receives the events of one HTTP stream. Tunnel sessions (client side) and proxy
 // handlers (server side) implement it and register with HttpConnection::setStreamHandler(), so
 // stream events go from the transport straight to them, without the upstream owner in between.
@@ -56,6 +58,12 @@ public:
         Q_UNUSED(id)
         Q_UNUSED(reason)
     }
+
+    // describeStream: completes the dashboard row of this stream (target, local client, state,
+    // response status, Proxy-Status, counters). Called on the engine thread by the connection's
+    // owner while it builds a snapshot, with streamId, ageMs and what the owner knows from the
+    // request already filled in; must be cheap (no allocation beyond assigning shared strings).
+    virtual void describeStream(StreamSnapshot &row) const { Q_UNUSED(row) }
 };
 
 } // namespace qmasque
