@@ -67,7 +67,8 @@ void H2PatternStream::pump()
     }
     if (m_accepted == m_sendTotal && !m_sendDone) {
         m_sendDone = true;
-        (void)m_connection->endStream(m_id);
+        if (m_endAfterSending)
+            (void)m_connection->endStream(m_id);
     }
     m_inPump = false;
     Q_EMIT progressed();

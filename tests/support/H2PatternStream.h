@@ -30,6 +30,9 @@ public:
     // start: registers as the stream's handler and begins sending.
     bool start();
     void setStalled(bool stalled);
+    // setEndAfterSending: end the stream once everything was sent (default). HTTP/1.1 tests turn
+    // it off: an h1 endStream closes both directions.
+    void setEndAfterSending(bool on) { m_endAfterSending = on; }
 
     qint64 accepted() const { return m_accepted; } // bytes sendStreamData() took
     qint64 received() const { return m_received; } // bytes delivered to us
@@ -70,6 +73,7 @@ private:
     bool m_fin = false;
     bool m_response = false;
     bool m_inPump = false;
+    bool m_endAfterSending = true;
 };
 
 } // namespace qmasque::test

@@ -266,7 +266,8 @@ Result<qsizetype> H1BodyDecoder::feed(QByteArrayView input, QByteArray &out)
                     return malformed(QStringLiteral("chunk data longer than its size"));
                 m_chunkState = ChunkState::Size;
             } else if (m_chunkState == ChunkState::Size) {
-                const QByteArray size = line.left(line.indexOf(';')).trimmed();
+                const qsizetype extension = line.indexOf(';'); // chunk extensions are ignored
+                const QByteArray size = (extension < 0 ? line : line.first(extension)).trimmed();
                 bool ok = false;
                 m_remaining = size.toLongLong(&ok, 16);
                 if (!ok || m_remaining < 0 || size.isEmpty())

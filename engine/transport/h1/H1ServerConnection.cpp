@@ -55,10 +55,10 @@ H1ServerConnection::H1ServerConnection(QSslSocket *socket, const ServerOptions &
     m_headTimer.setSingleShot(true);
     connect(&m_headTimer, &QTimer::timeout, this, [this] {
         if (m_phase == Phase::AwaitingHead) {
-            m_socket->abort();
             finish(
                 Error(ErrorCode::IdleTimeout,
-                      QStringLiteral("no request head within %1 ms").arg(m_options.idleTimeoutMs)));
+                      QStringLiteral("no request head within %1 ms").arg(m_options.idleTimeoutMs)),
+                true);
         }
     });
 }
@@ -185,8 +185,7 @@ void H1ServerConnection::deliverBody(QByteArrayView bytes)
     if (!used) {
         m_channel->deliverReset(used.error());
         Q_EMIT streamReset(H1Channel::kStreamId, used.error());
-        m_socket->abort();
-        finish(used.error());
+        finish(used.error(), true);
         return;
     }
     if (!out.isEmpty() || m_body.finished())
@@ -295,13 +294,17 @@ void H1ServerConnection::handleDisconnected()
     finish(reason);
 }
 
-void H1ServerConnection::finish(const Error &reason)
+void H1ServerConnection::finish(const Error &reason, bool abort)
 {
     if (m_state == State::Closed)
         return;
     m_state = State::Closed;
     m_headTimer.stop();
-    if (m_socket->state() != QAbstractSocket::UnconnectedState && !m_channel->endRequested())
+    // Disconnected first: an abort reports disconnected() synchronously.
+    m_socket->disconnect(this);
+    if (abort)
+        m_socket->abort();
+    else if (m_socket->state() != QAbstractSocket::UnconnectedState)
         m_socket->disconnectFromHost();
     QMetaObject::invokeMethod(
         this,
@@ -346,8 +349,7 @@ void H1ServerConnection::resetStream(StreamId id, StreamResetReason reason)
     if (id != H1Channel::kStreamId || m_state == State::Closed || !m_channel->isOpen())
         return;
     m_channel->reset();
-    m_socket->abort();
-    finish(Error(ErrorCode::LocalClose, QStringLiteral("stream reset: connection aborted")));
+    finish(Error(ErrorCode::LocalClose, QStringLiteral("stream reset: connection aborted")), true);
 }
 
 void H1ServerConnection::consumeStreamData(StreamId id, qint64 bytes)

@@ -85,7 +85,8 @@ private:
     bool parseRequest();
     void deliverBody(QByteArrayView bytes);
     void refuseHead(int status, const Error &reason);
-    void finish(const Error &reason);
+    // finish: closed() follows (queued, once); the socket is aborted or closed cleanly.
+    void finish(const Error &reason, bool abort = false);
 
     const ServerOptions m_options;
     State m_state = State::Connected;

@@ -362,22 +362,22 @@ void H1Transport::failStream(const Error &reason)
 
 void H1Transport::fail(const Error &reason)
 {
-    if (m_state == State::Closed)
-        return;
-    if (m_socket)
-        m_socket->abort();
-    finishConnection(reason);
+    finishConnection(reason, true);
 }
 
-void H1Transport::finishConnection(const Error &reason)
+void H1Transport::finishConnection(const Error &reason, bool abort)
 {
     if (m_state == State::Closed)
         return;
     m_state = State::Closed;
     m_deadline.stop();
-    if (m_socket && m_socket->state() != QAbstractSocket::UnconnectedState) {
+    if (m_socket) {
+        // Disconnected first: an abort reports disconnected() synchronously.
         m_socket->disconnect(this);
-        m_socket->disconnectFromHost();
+        if (abort)
+            m_socket->abort();
+        else if (m_socket->state() != QAbstractSocket::UnconnectedState)
+            m_socket->disconnectFromHost();
     }
     QMetaObject::invokeMethod(
         this,
@@ -478,9 +478,8 @@ void H1Transport::close()
         finishConnection(Error(ErrorCode::LocalClose, QStringLiteral("closed before connecting")));
         return;
     }
-    if (m_state == State::Connecting && m_socket)
-        m_socket->abort();
-    finishConnection(Error(ErrorCode::LocalClose, QStringLiteral("closed locally")));
+    finishConnection(Error(ErrorCode::LocalClose, QStringLiteral("closed locally")),
+                     m_state == State::Connecting);
 }
 
 TransportStats H1Transport::stats() const

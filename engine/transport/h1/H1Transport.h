@@ -92,7 +92,8 @@ private:
     void deliverBody(QByteArrayView bytes);
     void failStream(const Error &reason);
     void fail(const Error &reason);
-    void finishConnection(const Error &reason);
+    // finishConnection: closed() follows (queued, once); the socket is aborted or closed cleanly.
+    void finishConnection(const Error &reason, bool abort = false);
     Error notConnected() const;
 
     State m_state = State::Idle;

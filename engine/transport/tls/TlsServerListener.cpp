@@ -121,7 +121,10 @@ void TlsServerListener::handleHandshakeFailure(QSslSocket *socket, const Error &
                                << "failed:" << reason.toString();
     const QHostAddress peer = socket->peerAddress();
     socket->disconnect(this);
-    socket->abort();
+    // Not aborted here: inside errorOccurred() QSslSocket still has to flush the fatal alert that
+    // tells the client why (certificate_required, unknown_ca, ...); it aborts by itself next.
+    if (reason.code == ErrorCode::HandshakeTimeout || reason.code == ErrorCode::Shutdown)
+        socket->abort();
     socket->deleteLater();
     Q_EMIT handshakeFailed(peer, reason);
 }
