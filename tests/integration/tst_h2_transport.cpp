@@ -4,6 +4,7 @@
 #include "support/H2StreamRecorder.h"
 #include "support/H2TestUtil.h"
 #include "support/TestPki.h"
+#include "support/TlsSniffingRelay.h"
 #include "support/TlsTestServer.h"
 #include "transport/h2/H2ServerConnection.h"
 #include "transport/h2/H2Transport.h"
@@ -371,6 +372,119 @@ private Q_SLOTS:
         QVERIFY(m_client->endStream(recorders[0]->id()).ok());
         QVERIFY(waitUntil([&] { return recorders[0]->fin && m_client->openStreamCount() == 1; }));
         QVERIFY(echoRoundTrip(classicRequest(), "fits again"));
+    }
+
+    void eventsBeforeTheHandlerAreReplayed()
+    {
+        QVERIFY(startAndConnect());
+        // Client side: the whole exchange happens before a handler registers.
+        auto id = m_client->submitRequest(classicRequest());
+        QVERIFY(id.ok());
+        QCOMPARE(m_client->sendStreamData(*id, "early").valueOr(-1), 5);
+        QVERIFY(m_client->endStream(*id).ok());
+        QVERIFY(waitUntil([&] { return m_server->echo().finishedStreams() == 1; }));
+        QVERIFY(waitUntil([&] { return m_client->openStreamCount() == 0; }));
+        H2StreamRecorder recorder(m_client.get());
+        QVERIFY(recorder.attach(*id)); // kept: response, data, FIN, in order
+        QVERIFY(recorder.response);
+        QCOMPARE(recorder.response->status, 200);
+        QCOMPARE(recorder.data, QByteArray("early"));
+        QVERIFY(recorder.fin);
+        QCOMPARE(m_client->setStreamHandler(*id, &recorder).error().code, ErrorCode::UnknownStream);
+    }
+
+    void serverKeepsBodyUntilTheHandlerRegisters()
+    {
+        // A listener whose "proxy" registers its handler late.
+        TlsServerListener listener(TlsTestServer::serverOptions());
+        QPointer<ServerConnection> server;
+        StreamId serverId = -1;
+        qint64 baseline = 0;
+        connect(&listener, &ServerListener::newConnection, this, [&](ServerConnection *connection) {
+            server = connection;
+            connect(connection, &ServerConnection::requestReceived, this, [&](StreamId id) {
+                serverId = id;
+                baseline = qint64(server->stats().bytesReceived); // the HEADERS are in
+            });
+        });
+        QVERIFY(listener.listen(QHostAddress::LocalHost, 0).ok());
+        ConnectOptions options;
+        options.host = QStringLiteral("127.0.0.1");
+        options.port = listener.serverPort();
+        options.tls.useSystemTrust = false;
+        options.tls.caFile = TestPki::instance().caCert;
+        options.keepaliveMs = 0; // nothing but our DATA frames from now on
+        QVERIFY(connectClient(options));
+        auto id = m_client->submitRequest(classicRequest());
+        QVERIFY(id.ok());
+        QVERIFY(waitUntil([&] { return serverId >= 0; }));
+        const QByteArray body(100000, 'b');
+        QCOMPARE(m_client->sendStreamData(*id, body).valueOr(-1), body.size());
+        QVERIFY(m_client->endStream(*id).ok());
+        // Every DATA frame (payload plus a 9-byte header each) went through nghttp2.
+        const qint64 frames = (body.size() + 16383) / 16384;
+        QVERIFY(waitUntil([&] {
+            return qint64(server->stats().bytesReceived) >= baseline + body.size() + 9 * frames;
+        }));
+        H2StreamRecorder recorder(server);
+        QVERIFY(recorder.attach(serverId));
+        QCOMPARE(recorder.data, body); // replayed at once, with the FIN
+        QVERIFY(recorder.fin);
+        m_client.reset();
+    }
+
+    void deadPeerDetectedByPing()
+    {
+        m_server = std::make_unique<TlsTestServer>();
+        QVERIFY(m_server->start());
+        TlsSniffingRelay relay(m_server->port());
+        QVERIFY(relay.listen());
+        ConnectOptions options = m_server->clientOptions();
+        options.port = relay.port();
+        options.keepaliveMs = 50;
+        options.idleTimeoutMs = 300;
+        QVERIFY(connectClient(options));
+        QSignalSpy closed(m_client.get(), &HttpConnection::closed);
+        QVERIFY(waitUntil([&] { return m_client->stats().smoothedRttUs >= 0; }));
+        relay.freeze(); // the path goes silent: no FIN, no RST
+        QVERIFY(waitUntil([&] { return closed.count() == 1; }, 5000));
+        const Error reason = closed.at(0).at(0).value<Error>();
+        QCOMPARE(reason.code, ErrorCode::ConnectionLost);
+        QVERIFY2(reason.detail.contains(QStringLiteral("PING")), qPrintable(reason.detail));
+    }
+
+    void idleServerConnectionCloses()
+    {
+        ServerOptions options = TlsTestServer::serverOptions();
+        options.idleTimeoutMs = 200;
+        QVERIFY(startAndConnect(options));
+        QSignalSpy goaways(m_client.get(), &HttpConnection::goawayReceived);
+        QSignalSpy closed(m_client.get(), &HttpConnection::closed);
+        QVERIFY(waitUntil([&] { return closed.count() == 1; }, 5000));
+        QCOMPARE(goaways.count(), 1);
+        QCOMPARE(closed.at(0).at(0).value<Error>().code, ErrorCode::ConnectionClosed);
+    }
+
+    void listenerGoawayAll()
+    {
+        QVERIFY(startAndConnect());
+        auto id = m_client->submitRequest(classicRequest());
+        QVERIFY(id.ok());
+        H2StreamRecorder recorder(m_client.get());
+        QVERIFY(recorder.attach(*id));
+        QVERIFY(waitUntil([&] { return recorder.response.has_value(); }));
+        QSignalSpy goaways(m_client.get(), &HttpConnection::goawayReceived);
+        QSignalSpy closed(m_client.get(), &HttpConnection::closed);
+        m_server->listener()->goawayAll();
+        QVERIFY(goaways.wait());
+        QCOMPARE(goaways.at(0).at(0).value<StreamId>(), *id);
+        // The open stream still finishes; then the connection is gone, and so is the listener.
+        QCOMPARE(m_client->sendStreamData(*id, "last words").valueOr(-1), 10);
+        QVERIFY(m_client->endStream(*id).ok());
+        QVERIFY(waitUntil([&] { return recorder.fin && closed.count() == 1; }));
+        QCOMPARE(recorder.data, QByteArray("last words"));
+        QVERIFY(waitUntil([&] { return m_server->listener()->connectionCount() == 0; }));
+        QCOMPARE(m_server->listener()->serverPort(), quint16(0)); // no longer accepting
     }
 
     void extendedConnectNeedsPeerSetting()
