@@ -78,6 +78,10 @@ private Q_SLOTS:
         QVERIFY(serverEnd->accepted() - clientEnd.received() <= sendBuffer);
         QVERIFY(clientEnd.accepted() <= window + sendBuffer);
         QVERIFY(serverEnd->accepted() <= window + sendBuffer);
+        // A full send buffer drops datagrams (unreliable), counted; the stream is unharmed.
+        QCOMPARE(client.sendDatagram(*id, QByteArray("\x00udp", 4)).error().code,
+                 ErrorCode::QueueFull);
+        QCOMPARE(client.stats().datagramDrops.queueFull, 1u);
 
         // Resume; everything arrives, in order, and the backlog never exceeded the window.
         clientEnd.setStalled(false);
