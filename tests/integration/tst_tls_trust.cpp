@@ -245,6 +245,7 @@ private Q_SLOTS:
         QVERIFY(!outcome.connected);
         QCOMPARE(outcome.error.code, ErrorCode::TlsClientCertificate);
         QVERIFY(waitUntil([&] { return refused.count() == 1; }));
+        QCOMPARE(refused.at(0).at(1).value<Error>().code, ErrorCode::TlsClientCertificate);
 
         // A certificate the server's CA did not sign (and not made for clients).
         TlsSettings untrusted = trustingTestCa();
@@ -254,6 +255,7 @@ private Q_SLOTS:
         QVERIFY(!outcome.connected);
         QCOMPARE(outcome.error.code, ErrorCode::TlsClientCertificate);
         QVERIFY(waitUntil([&] { return refused.count() == 2; }));
+        QCOMPARE(refused.at(1).at(1).value<Error>().code, ErrorCode::TlsClientCertificate);
 
         // The right one: accepted, and the server sees who it is.
         TlsSettings tls = trustingTestCa();

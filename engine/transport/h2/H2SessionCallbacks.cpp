@@ -267,6 +267,17 @@ int H2Session::onStreamClose(int32_t streamId, uint32_t errorCode)
         return 0;
     stream->open = false;
     --(stream->outgoing ? m_openOutgoing : m_openIncoming);
+    // A request nghttp2 refused while its head was still arriving (malformed, say) was never
+    // announced; one the server answered without registering a handler will never get one.
+    // Neither keeps events nor reports a reset.
+    const bool unannounced = !stream->outgoing && !stream->headDelivered;
+    const bool answeredUnhandled =
+        !stream->outgoing && stream->responseStatus != 0 && !stream->handler;
+    if (unannounced || answeredUnhandled) {
+        retire(*stream);
+        updateIdleTimer();
+        return 0;
+    }
     if (!stream->localReset && !m_finished) {
         std::optional<Error> reason;
         if (stream->peerResetCode) {

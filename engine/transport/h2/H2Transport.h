@@ -21,10 +21,21 @@ class TlsClientConnector;
 // (RFC 8441, after the peer's SETTINGS_ENABLE_CONNECT_PROTOCOL = 1), classic CONNECT (RFC 9113,
 // 8.5) and plain requests.
 //
-// Lifecycle: construct unconnected (TransportFactory), connectToProxy(), then connected() once
-// the peer's first SETTINGS arrived (so peerSettings().extendedConnect is meaningful), or
-// closed(error). Everything else follows the Transport/HttpConnection contracts; see H2Session
-// for flow control, buffering and keepalive. Engine thread only; owned by its parent.
+// Lifecycle: construct unconnected (TransportFactory: `new H2Transport(parent)`),
+// connectToProxy(), then connected() once the TLS handshake chose "h2" and the peer's first
+// SETTINGS arrived, so peerSettings().extendedConnect is final for the first request; or
+// closed(error). ConnectOptions::connectTimeoutMs covers TCP + TLS + that first SETTINGS.
+//
+// Extended CONNECT before the peer's SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 fails with
+// no_extended_connect (SETTINGS not received yet counts as "not enabled"). A request beyond the
+// peer's SETTINGS_MAX_CONCURRENT_STREAMS (followed live, settingsChanged()) fails with
+// stream_limit; nothing is ever queued. After GOAWAY, streams above its last stream id are reset
+// with goaway; the others finish and the connection then closes (connection_closed).
+//
+// Liveness: a PING every ConnectOptions::keepaliveMs measures the RTT (stats()); when neither
+// the PING ACK nor any other byte arrived for ConnectOptions::idleTimeoutMs, the connection
+// closes with connection_lost. Everything else follows the Transport/HttpConnection contracts;
+// see H2Session for flow control and buffering. Engine thread only; owned by its parent.
 class H2Transport final : public Transport
 {
     Q_OBJECT

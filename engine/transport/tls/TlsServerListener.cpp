@@ -11,6 +11,8 @@
 #include <QtNetwork/QTcpServer>
 
 #include <functional>
+#include <memory>
+#include <optional>
 
 namespace qmasque {
 
@@ -100,8 +102,18 @@ void TlsServerListener::handleIncoming(qintptr descriptor)
         }
         socket->ignoreSslErrors(errors);
     });
-    connect(socket, &QSslSocket::errorOccurred, this, [this, socket] {
-        handleHandshakeFailure(socket, Error(ErrorCode::TlsHandshakeFailed, socket->errorString()));
+    // The fatal alert we send names the reason (a missing or refused client certificate is
+    // tls_client_certificate); the socket error that follows only says the handshake failed.
+    auto alert = std::make_shared<std::optional<Error>>();
+    connect(socket, &QSslSocket::alertSent, this,
+            [alert](QSsl::AlertLevel level, QSsl::AlertType type, const QString &description) {
+                if (level == QSsl::AlertLevel::Fatal && !*alert)
+                    *alert = tlsAlertError(type, description);
+            });
+    connect(socket, &QSslSocket::errorOccurred, this, [this, socket, alert] {
+        Error reason = alert->value_or(Error(ErrorCode::TlsHandshakeFailed));
+        reason.detail = socket->errorString();
+        handleHandshakeFailure(socket, reason);
     });
     QTimer::singleShot(qMax(1, m_options.handshakeTimeoutMs), socket, [this, socket] {
         handleHandshakeFailure(
