@@ -1,8 +1,8 @@
 // Real clients against our servers on loopback: curl makes classic CONNECT tunnels through our
 // TLS listener (HTTP/1.1: this curl's HTTPS-proxy support is HTTP/1.1 only, `--proxy-http2`
-// needs curl 8.1), and through nghttpx, whose HTTP/2 backend connection reaches our HTTP/2
-// server. A relay in the test connects each tunnel to a small HTTP server; curl's download
-// must be byte-exact.
+// needs curl 8.1, used directly when present), and through nghttpx, whose HTTP/2 backend
+// connection reaches our HTTP/2 server. A relay in the test connects each tunnel to a small HTTP
+// server; curl's download must be byte-exact.
 
 #include "support/H2InteropHelpers.h"
 #include "support/H2TestUtil.h"
@@ -171,18 +171,38 @@ private:
     QByteArray m_body;
     QString m_curl;
 
+    // curlHasProxyHttp2: whether this curl can speak HTTP/2 to an HTTPS proxy (curl >= 8.1).
+    bool curlHasProxyHttp2() const
+    {
+        QProcess curl;
+        curl.start(m_curl, {QStringLiteral("--help"), QStringLiteral("all")});
+        curl.waitForFinished(10000); // no connection of ours is open meanwhile
+        return curl.readAllStandardOutput().contains("--proxy-http2");
+    }
+
     // runCurl: downloads http://127.0.0.1:<origin>/file through the proxy; returns the file.
-    QByteArray runCurl(quint16 proxyPort, quint16 originPort, const QString &outDir, QString &log)
+    QByteArray runCurl(quint16 proxyPort, quint16 originPort, const QString &outDir, QString &log,
+                       bool proxyHttp2 = false)
     {
         const QString out = outDir + QStringLiteral("/download.bin");
+        QFile::remove(out);
+        QStringList arguments{QStringLiteral("-sS"),
+                              QStringLiteral("--fail"),
+                              QStringLiteral("-p"),
+                              QStringLiteral("-x"),
+                              QStringLiteral("https://127.0.0.1:%1").arg(proxyPort),
+                              QStringLiteral("--proxy-cacert"),
+                              TestPki::instance().caCert,
+                              QStringLiteral("--max-time"),
+                              QStringLiteral("30"),
+                              QStringLiteral("-o"),
+                              out,
+                              QStringLiteral("http://127.0.0.1:%1/file").arg(originPort)};
+        if (proxyHttp2)
+            arguments.prepend(QStringLiteral("--proxy-http2"));
         QProcess curl;
         curl.setProcessChannelMode(QProcess::MergedChannels);
-        curl.start(m_curl,
-                   {QStringLiteral("-sS"), QStringLiteral("--fail"), QStringLiteral("-p"),
-                    QStringLiteral("-x"), QStringLiteral("https://127.0.0.1:%1").arg(proxyPort),
-                    QStringLiteral("--proxy-cacert"), TestPki::instance().caCert,
-                    QStringLiteral("--max-time"), QStringLiteral("30"), QStringLiteral("-o"), out,
-                    QStringLiteral("http://127.0.0.1:%1/file").arg(originPort)});
+        curl.start(m_curl, arguments);
         // Our servers run in this thread: wait on the event loop, never block it.
         waitUntil([&] { return curl.state() == QProcess::NotRunning; }, 40000);
         log = QString::fromLocal8Bit(curl.readAll()) +
@@ -262,6 +282,12 @@ private Q_SLOTS:
         QCOMPARE(relay.requests.value(0).method, QByteArray("CONNECT"));
         QCOMPARE(relay.requests.value(0).authority,
                  "127.0.0.1:" + QByteArray::number(origin.port()));
+
+        // A curl that speaks HTTP/2 to proxies itself (8.1 and later) talks to us directly too.
+        if (curlHasProxyHttp2()) {
+            const QByteArray direct = runCurl(ours, origin.port(), dir.path(), log, true);
+            QVERIFY2(direct == m_body, qPrintable(log));
+        }
     }
 };
 
