@@ -294,6 +294,7 @@ private Q_SLOTS:
     {
         QVERIFY(startAndConnect());
         QSignalSpy goaways(m_client.get(), &HttpConnection::goawayReceived);
+        QSignalSpy streamResets(m_client.get(), &HttpConnection::streamReset);
         QSignalSpy closed(m_client.get(), &HttpConnection::closed);
         std::vector<std::unique_ptr<H2StreamRecorder>> recorders;
         for (int i = 0; i < 3; ++i) {
@@ -311,6 +312,8 @@ private Q_SLOTS:
         QVERIFY(waitUntil([&] { return recorders[1]->reset && recorders[2]->reset; }));
         QCOMPARE(recorders[1]->reset->code, ErrorCode::Goaway);
         QCOMPARE(recorders[2]->reset->code, ErrorCode::Goaway);
+        QCOMPARE(streamResets.count(), 2);
+        QCOMPARE(streamResets.at(0).at(1).value<Error>().code, ErrorCode::Goaway);
         QCOMPARE(m_client->state(), HttpConnection::State::Draining);
         QCOMPARE(m_client->submitRequest(classicRequest()).error().code, ErrorCode::Goaway);
 

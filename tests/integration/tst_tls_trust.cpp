@@ -327,7 +327,7 @@ private Q_SLOTS:
         QSignalSpy closed(m_client.get(), &HttpConnection::closed);
         ConnectOptions options = m_server->clientOptions();
         options.port = silent.serverPort();
-        options.connectTimeoutMs = 300;
+        options.connectTimeoutMs = 1000;
         m_client->connectToProxy(options);
         QVERIFY(waitUntil([&] { return closed.count() == 1; }));
         QCOMPARE(closed.at(0).at(0).value<Error>().code, ErrorCode::HandshakeTimeout);
