@@ -1,0 +1,94 @@
+#include "transport/tls/HttpFieldChecks.h"
+
+namespace qmasque {
+
+namespace {
+
+bool isTchar(char c) noexcept
+{
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+        return true;
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+bool isHttpToken(QByteArrayView text) noexcept
+{
+    if (text.isEmpty())
+        return false;
+    for (char c : text) {
+        if (!isTchar(c))
+            return false;
+    }
+    return true;
+}
+
+bool hasLineBreakOrNul(QByteArrayView text) noexcept
+{
+    for (char c : text) {
+        if (c == '\r' || c == '\n' || c == '\0')
+            return true;
+    }
+    return false;
+}
+
+bool isConnectionSpecific(QByteArrayView lowerName) noexcept
+{
+    return lowerName == "connection" || lowerName == "keep-alive" ||
+           lowerName == "proxy-connection" || lowerName == "transfer-encoding" ||
+           lowerName == "upgrade";
+}
+
+Status checkFields(const HeaderList &headers)
+{
+    for (const Header &header : headers) {
+        if (hasLineBreakOrNul(header.name) || hasLineBreakOrNul(header.value))
+            return Error(ErrorCode::HeaderInjection,
+                         QStringLiteral("CR, LF or NUL in header field %1")
+                             .arg(QString::fromLatin1(header.name.toPercentEncoding())));
+        if (header.name.startsWith(':'))
+            return Error(ErrorCode::ReservedHeader,
+                         QStringLiteral("pseudo-header %1 among regular fields")
+                             .arg(QString::fromLatin1(header.name)));
+        if (!isHttpToken(header.name))
+            return Error(ErrorCode::MalformedHeader,
+                         QStringLiteral("header name %1 is not a token")
+                             .arg(QString::fromLatin1(header.name.toPercentEncoding())));
+        if (isConnectionSpecific(header.name.toLower()))
+            return Error(ErrorCode::ReservedHeader,
+                         QStringLiteral("connection-specific header %1 is set by the transport")
+                             .arg(QString::fromLatin1(header.name)));
+    }
+    return {};
+}
+
+Status checkHeadPart(QByteArrayView what, QByteArrayView value, bool allowSpace)
+{
+    if (hasLineBreakOrNul(value) || (!allowSpace && value.contains(' ')))
+        return Error(ErrorCode::HeaderInjection,
+                     QStringLiteral("CR, LF, NUL or space in the request %1")
+                         .arg(QString::fromLatin1(what)));
+    return {};
+}
+
+} // namespace qmasque
