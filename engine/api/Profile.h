@@ -107,3 +107,4 @@ struct Profile
 };
 
 } // namespace qmasque
+Q_DECLARE_METATYPE(qmasque::Profile)
