@@ -145,8 +145,28 @@ Result<qint64> MockTransport::sendStreamData(StreamId id, QByteArrayView data)
         return Error(ErrorCode::UnknownStream);
     if (!it->open || it->finSent)
         return Error(ErrorCode::StreamClosed);
-    it->sent.append(data);
-    return data.size();
+    const qint64 accepted = it->sendBudget < 0 ? data.size() : qMin(it->sendBudget, data.size());
+    if (it->sendBudget >= 0)
+        it->sendBudget -= accepted;
+    it->sent.append(data.first(accepted));
+    return accepted;
+}
+
+void MockTransport::setSendBudget(StreamId id, qint64 bytes)
+{
+    if (const auto it = m_streams.find(id); it != m_streams.end())
+        it->sendBudget = bytes;
+}
+
+void MockTransport::grantSendBudget(StreamId id, qint64 bytes)
+{
+    const auto it = m_streams.find(id);
+    if (it == m_streams.end())
+        return;
+    if (it->sendBudget >= 0)
+        it->sendBudget += bytes;
+    if (it->handler && !it->cleared)
+        it->handler->onStreamWritable(id);
 }
 
 Status MockTransport::endStream(StreamId id)
@@ -173,6 +193,7 @@ void MockTransport::resetStream(StreamId id, StreamResetReason reason)
 
 void MockTransport::consumeStreamData(StreamId id, qint64 bytes)
 {
+    record("consumeStreamData", id, QByteArray::number(bytes));
     const auto it = m_streams.find(id);
     if (it != m_streams.end())
         it->consumed += bytes;
@@ -181,6 +202,11 @@ void MockTransport::consumeStreamData(StreamId id, qint64 bytes)
 Status MockTransport::sendDatagram(StreamId id, QByteArrayView payload)
 {
     record("sendDatagram", id, payload.toByteArray());
+    if (m_datagramFailure) {
+        Error error = std::move(*m_datagramFailure);
+        m_datagramFailure.reset();
+        return error;
+    }
     ++m_stats.datagramsSent;
     return {};
 }
@@ -188,6 +214,8 @@ Status MockTransport::sendDatagram(StreamId id, QByteArrayView payload)
 qint64 MockTransport::maxDatagramPayload(StreamId id) const
 {
     Q_UNUSED(id)
+    if (m_maxDatagramPayload >= 0)
+        return m_maxDatagramPayload;
     return m_kind == TransportKind::H3 ? 1200 : 65535;
 }
 

@@ -96,6 +96,13 @@ public:
     // "arrive" before the owner registers the handler).
     void setSubmitHook(std::function<void(StreamId)> hook) { m_submitHook = std::move(hook); }
     void setStats(const TransportStats &stats) { m_stats = stats; }
+    // setSendBudget: sendStreamData() accepts at most `bytes` more on the stream (short writes);
+    // -1 = unlimited (the default). grantSendBudget() adds room and calls onStreamWritable().
+    void setSendBudget(StreamId id, qint64 bytes);
+    void grantSendBudget(StreamId id, qint64 bytes);
+    // failNextDatagram: the next sendDatagram() returns this error (queue_full, ...).
+    void failNextDatagram(Error error) { m_datagramFailure = std::move(error); }
+    void setMaxDatagramPayload(qint64 bytes) { m_maxDatagramPayload = bytes; }
 
     // The peer's side, delivered now. Events for a stream without handler are buffered.
     void simulateConnected();
@@ -134,6 +141,7 @@ private:
         bool finSent = false;
         bool finReceived = false;
         QByteArray sent;
+        qint64 sendBudget = -1; // -1 = unlimited
         qint64 consumed = 0;
         std::vector<Event> buffered; // arrived without a handler, replayed on setStreamHandler
     };
@@ -150,6 +158,8 @@ private:
     bool m_enforceStreamLimit = true;
     std::deque<Error> m_submitFailures;
     std::optional<Error> m_setHandlerFailure;
+    std::optional<Error> m_datagramFailure;
+    qint64 m_maxDatagramPayload = -1; // -1 = by kind
     std::function<void(StreamId)> m_submitHook;
     TransportStats m_stats;
     StreamId m_nextStreamId;
