@@ -507,8 +507,11 @@ Status H3Session::setStreamHandler(StreamId id, StreamHandler *handler)
         handler->onStreamReset(id, reason);
         stream = findStream(id);
     }
-    if (stream && stream->quicClosed && !stream->hasPendingEvents() && !stream->handler)
+    // A stream QUIC already closed is done once its events are delivered.
+    if (stream && stream->quicClosed && !stream->hasPendingEvents()) {
+        releaseCredit(*stream);
         eraseStream(id);
+    }
     return {};
 }
 
