@@ -117,6 +117,7 @@ void H3ServerListener::handleDatagram(const SocketAddress &from, const quint8 *d
         // Version Negotiation packet (no amplification).
         if (m_accepting && size >= kMinimumInitial &&
             writeVersionNegotiation(packet, m_statelessPacket)) {
+            ++m_counters.versionNegotiations;
             sendStateless(from, m_statelessPacket);
         }
         return;
@@ -153,6 +154,7 @@ void H3ServerListener::handleShortHeaderForUnknown(const ngtcp2_version_cid &pac
         return;
     if (writeStatelessReset(packet.dcid, packet.dcidlen, size, m_secret, m_statelessPacket)) {
         ++m_resetsInWindow;
+        ++m_counters.statelessResets;
         sendStateless(from, m_statelessPacket);
     }
 }
@@ -170,14 +172,18 @@ void H3ServerListener::acceptConnection(const ngtcp2_pkt_hd &header, const Socke
         // RFC 9000, 8.1.2: no state for an unvalidated address; a Retry proves the client can
         // receive at the address it claims.
         if (header.tokenlen == 0 || header.token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
-            if (writeRetry(header, from, m_secret, m_statelessPacket))
+            if (writeRetry(header, from, m_secret, m_statelessPacket)) {
+                ++m_counters.retries;
                 sendStateless(from, m_statelessPacket);
+            }
             return;
         }
         const std::optional<ngtcp2_cid> original = verifyRetryToken(header, from, m_secret);
         if (!original) {
-            if (writeInvalidTokenClose(header, m_statelessPacket))
+            if (writeInvalidTokenClose(header, m_statelessPacket)) {
+                ++m_counters.invalidTokens;
                 sendStateless(from, m_statelessPacket);
+            }
             return;
         }
         accept.retryOriginalDcid = *original;
@@ -221,8 +227,10 @@ void H3ServerListener::acceptConnection(const ngtcp2_pkt_hd &header, const Socke
         addConnectionId(cid, quic);
 
     const int rv = quic->receivePacket(from, data, size);
-    if (rv == NGTCP2_ERR_RETRY && writeRetry(header, from, m_secret, m_statelessPacket))
+    if (rv == NGTCP2_ERR_RETRY && writeRetry(header, from, m_secret, m_statelessPacket)) {
+        ++m_counters.retries;
         sendStateless(from, m_statelessPacket);
+    }
     if (!quic->isOpen() && quic->phase() != QuicConnection::Phase::Closing) {
         // The very first packet failed (dropped, retry, broken): no state stays behind.
         removeConnection(connection);

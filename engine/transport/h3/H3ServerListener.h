@@ -64,6 +64,16 @@ public:
     // connectionCount: connections alive (including closing ones not yet deleted).
     qsizetype connectionCount() const noexcept { return qsizetype(m_connections.size()); }
 
+    // StatelessCounters: packets sent without a connection, for the dashboard and the tests.
+    struct StatelessCounters
+    {
+        quint64 versionNegotiations = 0;
+        quint64 retries = 0;
+        quint64 invalidTokens = 0;
+        quint64 statelessResets = 0;
+    };
+    StatelessCounters statelessCounters() const noexcept { return m_counters; }
+
 private:
     struct CidKey
     {
@@ -111,6 +121,7 @@ private:
     std::vector<h3::QuicConnection *> m_dirty;
     std::vector<h3::QuicConnection *> m_scratch;
     QByteArray m_statelessPacket; // reused
+    StatelessCounters m_counters;
     // Stateless resets are rate limited (RFC 9000, 10.3: they can be used for amplification).
     QElapsedTimer m_resetWindow;
     int m_resetsInWindow = 0;
