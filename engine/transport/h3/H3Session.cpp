@@ -353,7 +353,8 @@ int H3Session::onSettings(const nghttp3_settings &settings)
         maybeConnected();
         return 0;
     }
-    m_events->sessionSettingsChanged();
+    if (m_state != HttpConnection::State::Closed)
+        m_events->sessionSettingsChanged();
     return 0;
 }
 
@@ -380,6 +381,8 @@ int H3Session::onBeginHeaders(StreamId id, H3Stream *stream)
 
 void H3Session::onEndHeaders(H3Stream &stream)
 {
+    if (m_state == HttpConnection::State::Closed)
+        return; // close() was called: no event after it
     if (m_role == Role::Server) {
         if (!stream.responseSubmitted && !stream.localReset)
             m_events->sessionRequestReceived(stream.id, stream.fields.request);
@@ -398,7 +401,8 @@ void H3Session::onEndHeaders(H3Stream &stream)
 void H3Session::onData(H3Stream &stream, const uint8_t *data, size_t size)
 {
     const qint64 length = qint64(size);
-    if (stream.localReset || stream.reported || stream.handlerCleared) {
+    if (stream.localReset || stream.reported || stream.handlerCleared ||
+        m_state == HttpConnection::State::Closed) {
         credit(stream.id, length); // nobody will read it: acknowledge for flow control
         return;
     }
@@ -413,8 +417,10 @@ void H3Session::onData(H3Stream &stream, const uint8_t *data, size_t size)
 void H3Session::onEndStream(H3Stream &stream)
 {
     stream.finReceived = true;
-    if (stream.localReset || stream.reported || stream.handlerCleared)
+    if (stream.localReset || stream.reported || stream.handlerCleared ||
+        m_state == HttpConnection::State::Closed) {
         return;
+    }
     if (stream.handler)
         stream.handler->onStreamData(stream.id, {}, true);
     else
@@ -423,7 +429,7 @@ void H3Session::onEndStream(H3Stream &stream)
 
 void H3Session::reportReset(H3Stream &stream, const Error &reason)
 {
-    if (stream.reported || stream.localReset)
+    if (stream.reported || stream.localReset || m_state == HttpConnection::State::Closed)
         return;
     stream.reported = true;
     stream.wantWritable = false;
@@ -643,7 +649,8 @@ void H3Session::receiveDatagram(const uint8_t *data, size_t size)
     }
     const StreamId id = StreamId(*quarter * 4);
     const H3Stream *stream = findStream(id);
-    if (!stream || stream->localReset || stream->reported || stream->quicClosed) {
+    if (!stream || stream->localReset || stream->reported || stream->quicClosed ||
+        m_state == HttpConnection::State::Closed) {
         ++m_datagramsUnknownStream;
         return;
     }
@@ -775,6 +782,8 @@ void H3Session::onGoaway(int64_t id)
 {
     m_goawayReceived = true;
     m_goawayId = id;
+    if (m_state == HttpConnection::State::Closed)
+        return;
     if (m_state == HttpConnection::State::Connected || m_state == HttpConnection::State::Connecting)
         m_state = HttpConnection::State::Draining;
     m_events->sessionGoawayReceived(id);

@@ -32,7 +32,17 @@ namespace qmasque {
 // network_unreachable (ICMP, during the handshake at once, later when it persists for a PTO),
 // dns_failed, invalid_config, local_close, goaway (peer's GOAWAY drained).
 //
-// QUIC DATAGRAM frames arrive as datagramReceived(); the owner routes them to the sessions.
+// HTTP datagrams (RFC 9297) go out as QUIC DATAGRAM frames (sendDatagram(): quarter stream id +
+// payload; bounded queue, queue_full / datagram_too_large counted) and arrive as
+// datagramReceived() for open streams (others are counted and dropped); the owner routes them to
+// the sessions. DATAGRAM capsules a peer sends on the request stream instead (RFC 9297, 3.5) are
+// stream data here: the session's capsule parser treats them as datagrams.
+//
+// Statistics: RTT (smoothed, variance, min), congestion window, bytes in flight, path MTU, QUIC
+// version, ALPN, TLS version/cipher/group/peer certificate, bytes and packets each way,
+// datagrams sent/received/dropped by reason. packetsLost approximates the total from ngtcp2
+// 1.11's per-stream loss counts and lost DATAGRAM frames (no connection total in that version).
+//
 // Engine thread only.
 class H3Transport final : public Transport,
                           private h3::H3SessionEvents,

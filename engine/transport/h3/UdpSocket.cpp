@@ -161,16 +161,17 @@ Status UdpSocket::open(int family)
 
 void UdpSocket::configure()
 {
-    const int one = 1;
-    const int family = m_local.family();
     // RFC 9000, 14: QUIC packets must not be fragmented; DF also makes PMTUD probes meaningful
-    // (PMTUDISC_PROBE: set DF but do not clamp to the kernel's cached path MTU).
+    // (PMTUDISC_PROBE: set DF but do not clamp to the kernel's cached path MTU). An IPv6 socket
+    // takes both, for the IPv4-mapped traffic of a dual-stack bind.
     const int probe = IP_PMTUDISC_PROBE;
     ::setsockopt(m_fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe));
-    const int probe6 = IPV6_PMTUDISC_PROBE;
-    ::setsockopt(m_fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof(probe6));
-    ::setsockopt(m_fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one));
-    Q_UNUSED(family)
+    if (m_local.family() == AF_INET6) {
+        const int one = 1;
+        const int probe6 = IPV6_PMTUDISC_PROBE;
+        ::setsockopt(m_fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof(probe6));
+        ::setsockopt(m_fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one));
+    }
 
     const int rcv = setBuffer(m_fd, SO_RCVBUFFORCE, SO_RCVBUF, kSocketBufferBytes);
     const int snd = setBuffer(m_fd, SO_SNDBUFFORCE, SO_SNDBUF, kSocketBufferBytes);
