@@ -681,13 +681,15 @@ void QuicConnection::flush()
 
     const ngtcp2_tstamp now = quicTimestamp();
     BatchResult result = BatchResult::More;
-    for (int batch = 0; batch < kMaxBatchesPerFlush && result == BatchResult::More; ++batch)
+    for (int batch = 0; batch < kMaxBatchesPerFlush && result == BatchResult::More; ++batch) {
         result = writeBatch(now);
-    if (result == BatchResult::Failed || !isOpen())
-        return;
-    // Pacing (RFC 9002, 7.7): ngtcp2 computes the next departure time from what went out; the
-    // expiry timer then wakes us at that time instead of spinning.
-    ngtcp2_conn_update_pkt_tx_time(m_conn.get(), now);
+        if (result == BatchResult::Failed || !isOpen())
+            return;
+        // Pacing (RFC 9002, 7.7): ngtcp2 computes the next departure time from what went out.
+        // When it lies ahead, the next write produces nothing and the expiry timer wakes us at
+        // that time instead of spinning.
+        ngtcp2_conn_update_pkt_tx_time(m_conn.get(), now);
+    }
     if (m_refusalError != 0) {
         handleSocketError(std::exchange(m_refusalError, 0));
         if (!isOpen())
