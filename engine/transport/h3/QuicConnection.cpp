@@ -1,8 +1,9 @@
 #include "transport/h3/QuicConnection.h"
 
 #include "core/Log.h"
+#include "transport/h3/QuicCallbacks.h"
 #include "transport/h3/QuicErrors.h"
-#include "wire/Varint.h"
+#include "transport/h3/QuicServerPackets.h"
 
 #include <QtCore/QScopedValueRollback>
 
@@ -19,25 +20,11 @@ namespace qmasque::h3 {
 
 namespace {
 
-constexpr size_t kCidLength = 18;
 constexpr int kMaxBatchesPerFlush = 16; // then yield to the event loop
-constexpr size_t kStreamVectors = 16;
-constexpr quint64 kUniStreamWindow = 1024 * 1024;
-// Short header (RFC 9000, 17.3.1): first byte, DCID (at most 20), packet number (at most 4),
-// AEAD tag (16). DATAGRAM frame (RFC 9221, 4): type and a length varint (2 bytes below 16384).
-constexpr qsizetype kPacketOverhead = 1 + NGTCP2_MAX_CIDLEN + 4 + 16;
-constexpr qsizetype kDatagramFrameOverhead = 1 + 2;
-
-const uint32_t kVersions[] = {NGTCP2_PROTO_VER_V1, NGTCP2_PROTO_VER_V2};
 
 void randomBytes(uint8_t *dest, size_t size)
 {
     gnutls_rnd(GNUTLS_RND_RANDOM, dest, size);
-}
-
-ngtcp2_duration milliseconds(int ms)
-{
-    return ngtcp2_duration(ms) * NGTCP2_MILLISECONDS;
 }
 
 ngtcp2_addr nativeAddress(const SocketAddress &address)
@@ -47,186 +34,10 @@ ngtcp2_addr nativeAddress(const SocketAddress &address)
 
 } // namespace
 
-// QuicCallbacks: the ngtcp2 callback trampolines; user_data is the QuicConnection.
-struct QuicCallbacks
-{
-    static QuicConnection *self(void *userData) { return static_cast<QuicConnection *>(userData); }
-
-    static int handshakeCompleted(ngtcp2_conn *, void *userData)
-    {
-        return self(userData)->onHandshakeCompleted();
-    }
-    static int handshakeConfirmed(ngtcp2_conn *, void *userData)
-    {
-        return self(userData)->m_app->handshakeConfirmed();
-    }
-    static int recvStreamData(ngtcp2_conn *, uint32_t flags, int64_t streamId, uint64_t,
-                              const uint8_t *data, size_t size, void *userData, void *)
-    {
-        return self(userData)->m_app->receiveStreamData(streamId, flags, data, size);
-    }
-    static int ackedStreamDataOffset(ngtcp2_conn *, int64_t streamId, uint64_t, uint64_t size,
-                                     void *userData, void *)
-    {
-        return self(userData)->m_app->ackedStreamData(streamId, size);
-    }
-    static int streamClose(ngtcp2_conn *, uint32_t flags, int64_t streamId, uint64_t code,
-                           void *userData, void *)
-    {
-        return self(userData)->onStreamClose(flags, streamId, code);
-    }
-    static int recvStatelessReset(ngtcp2_conn *, const ngtcp2_pkt_stateless_reset *, void *userData)
-    {
-        self(userData)->m_statelessReset = true;
-        return 0;
-    }
-    static int extendMaxLocalStreamsBidi(ngtcp2_conn *, uint64_t, void *userData)
-    {
-        self(userData)->m_app->localStreamCreditChanged();
-        return 0;
-    }
-    static void rand(uint8_t *dest, size_t size, const ngtcp2_rand_ctx *)
-    {
-        gnutls_rnd(GNUTLS_RND_NONCE, dest, size);
-    }
-    static int getNewConnectionId(ngtcp2_conn *, ngtcp2_cid *cid, uint8_t *token, size_t length,
-                                  void *userData)
-    {
-        return self(userData)->onNewConnectionId(cid, token, length);
-    }
-    static int removeConnectionId(ngtcp2_conn *, const ngtcp2_cid *cid, void *userData)
-    {
-        return self(userData)->onRemoveConnectionId(cid);
-    }
-    static int streamReset(ngtcp2_conn *, int64_t streamId, uint64_t, uint64_t code, void *userData,
-                           void *)
-    {
-        return self(userData)->m_app->streamReset(streamId, code);
-    }
-    static int extendMaxStreamData(ngtcp2_conn *, int64_t streamId, uint64_t, void *userData,
-                                   void *)
-    {
-        return self(userData)->m_app->extendMaxStreamData(streamId);
-    }
-    static int recvDatagram(ngtcp2_conn *, uint32_t, const uint8_t *data, size_t size,
-                            void *userData)
-    {
-        self(userData)->m_app->receiveDatagram(data, size);
-        return 0;
-    }
-    static int lostDatagram(ngtcp2_conn *, uint64_t, void *userData)
-    {
-        ++self(userData)->m_lostDatagramPackets;
-        return 0;
-    }
-    static int streamStopSending(ngtcp2_conn *, int64_t streamId, uint64_t code, void *userData,
-                                 void *)
-    {
-        return self(userData)->m_app->streamStopSending(streamId, code);
-    }
-    static int recvTxKey(ngtcp2_conn *, ngtcp2_encryption_level level, void *userData)
-    {
-        // HTTP/3 opens its control streams as soon as 1-RTT data can be sent: the server's
-        // SETTINGS then travel with its first flight (RFC 9114, 6.2.1).
-        if (level != NGTCP2_ENCRYPTION_LEVEL_1RTT)
-            return 0;
-        return self(userData)->m_app->startApplication();
-    }
-
-    static ngtcp2_callbacks make(bool server)
-    {
-        ngtcp2_callbacks callbacks{};
-        if (server) {
-            callbacks.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
-        } else {
-            callbacks.client_initial = ngtcp2_crypto_client_initial_cb;
-            callbacks.recv_retry = ngtcp2_crypto_recv_retry_cb;
-        }
-        callbacks.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
-        callbacks.handshake_completed = &handshakeCompleted;
-        callbacks.handshake_confirmed = &handshakeConfirmed;
-        callbacks.encrypt = ngtcp2_crypto_encrypt_cb;
-        callbacks.decrypt = ngtcp2_crypto_decrypt_cb;
-        callbacks.hp_mask = ngtcp2_crypto_hp_mask_cb;
-        callbacks.recv_stream_data = &recvStreamData;
-        callbacks.acked_stream_data_offset = &ackedStreamDataOffset;
-        callbacks.stream_close = &streamClose;
-        callbacks.recv_stateless_reset = &recvStatelessReset;
-        callbacks.extend_max_local_streams_bidi = &extendMaxLocalStreamsBidi;
-        callbacks.rand = &rand;
-        callbacks.get_new_connection_id = &getNewConnectionId;
-        callbacks.remove_connection_id = &removeConnectionId;
-        callbacks.update_key = ngtcp2_crypto_update_key_cb;
-        callbacks.stream_reset = &streamReset;
-        callbacks.extend_max_stream_data = &extendMaxStreamData;
-        callbacks.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
-        callbacks.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
-        callbacks.recv_datagram = &recvDatagram;
-        callbacks.lost_datagram = &lostDatagram;
-        callbacks.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
-        callbacks.stream_stop_sending = &streamStopSending;
-        callbacks.version_negotiation = ngtcp2_crypto_version_negotiation_cb;
-        callbacks.recv_tx_key = &recvTxKey;
-        return callbacks;
-    }
-};
-
-namespace {
-
-const ngtcp2_callbacks &callbacksFor(bool server)
-{
-    static const ngtcp2_callbacks client = QuicCallbacks::make(false);
-    static const ngtcp2_callbacks serverCallbacks = QuicCallbacks::make(true);
-    return server ? serverCallbacks : client;
-}
-
-void applySettings(ngtcp2_settings &settings, const QuicConfig &config)
-{
-    // The probe sizes never exceed what we allow ourselves to send; ngtcp2 copies them.
-    static const uint16_t kProbes[] = {1452, 1400, 1350, 1280};
-    ngtcp2_settings_default(&settings);
-    settings.initial_ts = quicTimestamp();
-    settings.cc_algo = NGTCP2_CC_ALGO_CUBIC;
-    settings.max_tx_udp_payload_size = size_t(std::clamp<qsizetype>(
-        config.maxUdpPayload, NGTCP2_MAX_UDP_PAYLOAD_SIZE, UdpSocket::kSlotSize));
-    settings.handshake_timeout =
-        config.handshakeTimeoutMs > 0 ? milliseconds(config.handshakeTimeoutMs) : UINT64_MAX;
-    // Receive windows are fixed at what the options say (no auto-tuning beyond them): the
-    // window is the backpressure bound of consumption-based flow control.
-    settings.max_window = config.connectionReceiveWindow;
-    settings.max_stream_window = config.streamReceiveWindow;
-    settings.no_pmtud = 0;
-    settings.pmtud_probes = kProbes;
-    settings.pmtud_probeslen = std::size(kProbes);
-    settings.preferred_versions = kVersions;
-    settings.preferred_versionslen = std::size(kVersions);
-    settings.available_versions = kVersions;
-    settings.available_versionslen = std::size(kVersions);
-}
-
-void applyParameters(ngtcp2_transport_params &params, const QuicConfig &config)
-{
-    ngtcp2_transport_params_default(&params);
-    params.initial_max_stream_data_bidi_local = config.streamReceiveWindow;
-    params.initial_max_stream_data_bidi_remote = config.streamReceiveWindow;
-    params.initial_max_stream_data_uni = kUniStreamWindow;
-    params.initial_max_data = config.connectionReceiveWindow;
-    params.initial_max_streams_bidi = config.maxStreamsBidi;
-    params.initial_max_streams_uni = config.maxStreamsUni;
-    params.max_idle_timeout = config.idleTimeoutMs > 0 ? milliseconds(config.idleTimeoutMs) : 0;
-    params.max_udp_payload_size = UdpSocket::kSlotSize;
-    params.active_connection_id_limit = 8;
-    // RFC 9297, 2.1.1: HTTP datagrams need the QUIC DATAGRAM extension (RFC 9221, 3).
-    params.max_datagram_frame_size = config.maxDatagramFrameSize;
-}
-
-} // namespace
-
 QuicConnection::QuicConnection(const QuicConfig &config)
     : m_config(config)
-    , m_datagrams(config.datagramQueueCapacity)
+    , m_writer(config.datagramQueueCapacity)
 {
-    m_txBuffer.resize(size_t(UdpSocket::kMaxBatchBytes));
     m_expiryTimer.setSingleShot(true);
     m_expiryTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_expiryTimer, &QTimer::timeout, this, &QuicConnection::handleExpiry);
@@ -246,7 +57,8 @@ Status QuicConnection::finishSetup(std::unique_ptr<QuicTlsSession> tls, ngtcp2_c
     m_tls->attach(conn);
     ngtcp2_conn_set_tls_native_handle(conn, m_tls->native());
     if (m_config.keepaliveMs > 0)
-        ngtcp2_conn_set_keep_alive_timeout(conn, milliseconds(m_config.keepaliveMs));
+        ngtcp2_conn_set_keep_alive_timeout(conn, ngtcp2_duration(m_config.keepaliveMs) *
+                                                     NGTCP2_MILLISECONDS);
     return {};
 }
 
@@ -264,20 +76,20 @@ QuicConnection::connectClient(const QuicConfig &config, std::unique_ptr<QuicTlsS
     // RFC 9000, 7.2: the client's first Destination Connection ID is unpredictable, >= 8 bytes.
     ngtcp2_cid dcid{};
     ngtcp2_cid scid{};
-    dcid.datalen = kCidLength;
-    scid.datalen = kCidLength;
+    dcid.datalen = kServerCidLength;
+    scid.datalen = kServerCidLength;
     randomBytes(dcid.data, dcid.datalen);
     randomBytes(scid.data, scid.datalen);
     connection->m_originalDcid = dcid;
 
     ngtcp2_settings settings;
-    applySettings(settings, config);
+    config.applyTo(settings);
     ngtcp2_transport_params params;
-    applyParameters(params, config);
+    config.applyTo(params);
     ngtcp2_path path{nativeAddress(local), nativeAddress(remote), nullptr};
     ngtcp2_conn *conn = nullptr;
     if (const int rv = ngtcp2_conn_client_new(&conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
-                                              &callbacksFor(false), &settings, &params, nullptr,
+                                              &quicCallbacks(false), &settings, &params, nullptr,
                                               connection.get());
         rv != 0) {
         return Error(ErrorCode::QuicHandshakeFailed,
@@ -307,17 +119,17 @@ QuicConnection::acceptServer(const QuicConfig &config, std::unique_ptr<QuicTlsSe
     connection->m_originalDcid = header.dcid;
 
     ngtcp2_cid scid{};
-    scid.datalen = kCidLength;
+    scid.datalen = kServerCidLength;
     randomBytes(scid.data, scid.datalen);
 
     ngtcp2_settings settings;
-    applySettings(settings, config);
+    config.applyTo(settings);
     settings.token = header.token;
     settings.tokenlen = header.tokenlen;
     settings.token_type = accept.tokenType;
 
     ngtcp2_transport_params params;
-    applyParameters(params, config);
+    config.applyTo(params);
     // RFC 9000, 7.3: the server authenticates the connection ids of the handshake, including
     // the ones of a Retry exchange.
     if (accept.retryOriginalDcid) {
@@ -339,7 +151,7 @@ QuicConnection::acceptServer(const QuicConfig &config, std::unique_ptr<QuicTlsSe
     ngtcp2_path path{nativeAddress(accept.local), nativeAddress(accept.remote), nullptr};
     ngtcp2_conn *conn = nullptr;
     if (const int rv = ngtcp2_conn_server_new(&conn, &header.scid, &scid, &path, header.version,
-                                              &callbacksFor(true), &settings, &params, nullptr,
+                                              &quicCallbacks(true), &settings, &params, nullptr,
                                               connection.get());
         rv != 0) {
         return Error(ErrorCode::QuicHandshakeFailed,
@@ -512,6 +324,22 @@ void QuicConnection::sendClosePacket(const ngtcp2_ccerr &ccerr)
     ++m_packetsSent;
 }
 
+void QuicConnection::failWrite(const QuicPacketWriter::Failure &failure)
+{
+    if (failure.nghttp3Error == 0) {
+        failWithLibraryError(failure.liberr);
+        return;
+    }
+    ngtcp2_ccerr ccerr;
+    ngtcp2_ccerr_default(&ccerr);
+    ngtcp2_ccerr_set_application_error(
+        &ccerr, nghttp3_err_infer_quic_app_error_code(failure.nghttp3Error), nullptr, 0);
+    closeWithPacket(ccerr,
+                    Error(ErrorCode::ProtocolError,
+                          QStringLiteral("HTTP/3: %1")
+                              .arg(QString::fromUtf8(nghttp3_strerror(failure.nghttp3Error)))));
+}
+
 void QuicConnection::closeWithPacket(const ngtcp2_ccerr &ccerr, const Error &reason)
 {
     if (!isOpen())
@@ -553,8 +381,7 @@ void QuicConnection::closeSilently(const Error &reason)
 void QuicConnection::finishClosing(const Error &reason)
 {
     m_expiryTimer.stop();
-    m_datagrams.clear();
-    m_blockedCount = 0;
+    m_writer.discard();
     if (m_linger && m_phase != Phase::Closed) {
         // RFC 9000, 10.2: the closing and draining states last at least three PTOs.
         const quint64 ptoMs = ngtcp2_conn_get_pto(m_conn.get()) / NGTCP2_MILLISECONDS;
@@ -665,8 +492,10 @@ void QuicConnection::flush()
         return;
     const QScopedValueRollback<bool> guard(m_inFlush, true);
 
-    if (m_blockedCount > 0 && !resendBlocked())
+    if (m_writer.tx().isBlocked() && !m_writer.tx().resend(m_sink)) {
+        m_sink->waitForWritable(this);
         return;
+    }
     m_app->prepareWrite();
     if (m_pendingClose) {
         const auto [code, reason] = *std::exchange(m_pendingClose, std::nullopt);
@@ -680,259 +509,43 @@ void QuicConnection::flush()
         return;
 
     const ngtcp2_tstamp now = quicTimestamp();
-    BatchResult result = BatchResult::More;
-    for (int batch = 0; batch < kMaxBatchesPerFlush && result == BatchResult::More; ++batch) {
-        result = writeBatch(now);
-        if (result == BatchResult::Failed || !isOpen())
+    QuicPacketWriter::Result result = QuicPacketWriter::Result::More;
+    for (int batch = 0; batch < kMaxBatchesPerFlush && result == QuicPacketWriter::Result::More;
+         ++batch) {
+        result = m_writer.writeBatch(m_conn.get(), m_app, m_sink, now);
+        if (result == QuicPacketWriter::Result::Failed) {
+            failWrite(m_writer.failure());
             return;
+        }
+        if (result == QuicPacketWriter::Result::Blocked)
+            m_sink->waitForWritable(this);
         // Pacing (RFC 9002, 7.7): ngtcp2 computes the next departure time from what went out.
         // When it lies ahead, the next write produces nothing and the expiry timer wakes us at
         // that time instead of spinning.
         ngtcp2_conn_update_pkt_tx_time(m_conn.get(), now);
     }
-    if (m_refusalError != 0) {
-        handleSocketError(std::exchange(m_refusalError, 0));
+    if (const int error = m_writer.tx().takeError(); error != 0) {
+        handleSocketError(error);
         if (!isOpen())
             return;
     }
-    if (result == BatchResult::More)
+    if (result == QuicPacketWriter::Result::More)
         scheduleFlush(); // yielded after kMaxBatchesPerFlush batches
     m_app->writeFinished();
     updateTimer();
 }
 
-QuicConnection::BatchResult QuicConnection::writeBatch(ngtcp2_tstamp ts)
-{
-    ngtcp2_conn *conn = m_conn.get();
-    ngtcp2_path_storage path;
-    ngtcp2_path_storage batchPath;
-    ngtcp2_path_storage_zero(&path);
-    ngtcp2_path_storage_zero(&batchPath);
-    ngtcp2_pkt_info info{};
-    const size_t maxUdp = ngtcp2_conn_get_max_tx_udp_payload_size(conn);
-    const size_t pathMax = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn);
-    const size_t budget =
-        std::min(std::max(ngtcp2_conn_get_send_quantum(conn), pathMax), m_txBuffer.size());
-    std::array<ngtcp2_vec, kStreamVectors> vectors;
-    size_t used = 0;
-    size_t segment = 0;
-    int packets = 0;
-
-    for (;;) {
-        const size_t destLength = budget - used >= maxUdp ? maxUdp : pathMax;
-        uint8_t *dest = m_txBuffer.data() + used;
-        ngtcp2_ssize written = 0;
-        int64_t streamId = -1;
-        int fin = 0;
-        int64_t vectorCount = 0;
-        // Datagrams and stream data take turns to open a packet; whichever runs out first
-        // lets the other fill the rest (NGTCP2_WRITE_*_FLAG_MORE coalesces them).
-        const bool datagramFirst = !m_datagrams.isEmpty() && m_datagramTurn;
-        if (!datagramFirst && ngtcp2_conn_get_max_data_left(conn) > 0) {
-            vectorCount = m_app->streamDataToWrite(&streamId, &fin, vectors.data(), vectors.size());
-            if (vectorCount < 0) {
-                ngtcp2_ccerr ccerr;
-                ngtcp2_ccerr_default(&ccerr);
-                ngtcp2_ccerr_set_application_error(
-                    &ccerr, nghttp3_err_infer_quic_app_error_code(int(vectorCount)), nullptr, 0);
-                closeWithPacket(
-                    ccerr, Error(ErrorCode::ProtocolError,
-                                 QStringLiteral("HTTP/3: %1")
-                                     .arg(QString::fromUtf8(nghttp3_strerror(int(vectorCount))))));
-                return BatchResult::Failed;
-            }
-        }
-
-        if (streamId < 0 && !fin && !m_datagrams.isEmpty()) {
-            const std::vector<unsigned char> &datagram = m_datagrams.front();
-            if (qsizetype(datagram.size()) > maxDatagramBytesNow()) {
-                // The path shrank below what was accepted into the queue.
-                ++m_datagramsTooLarge;
-                m_datagrams.pop();
-                continue;
-            }
-            ngtcp2_vec vector{const_cast<uint8_t *>(datagram.data()), datagram.size()};
-            int accepted = 0;
-            written = ngtcp2_conn_writev_datagram(conn, &path.path, &info, dest, destLength,
-                                                  &accepted, NGTCP2_WRITE_DATAGRAM_FLAG_MORE,
-                                                  m_datagramSequence, &vector, 1, ts);
-            if (accepted) {
-                m_datagrams.pop();
-                ++m_datagramsSent;
-                ++m_datagramSequence;
-            }
-            if (written < 0) {
-                switch (written) {
-                case NGTCP2_ERR_WRITE_MORE:
-                    continue;
-                case NGTCP2_ERR_INVALID_STATE:
-                    m_datagramsNotNegotiated += quint64(m_datagrams.size());
-                    m_datagrams.clear();
-                    continue;
-                case NGTCP2_ERR_INVALID_ARGUMENT:
-                    ++m_datagramsTooLarge;
-                    m_datagrams.pop();
-                    continue;
-                default:
-                    failWithLibraryError(int(written));
-                    return BatchResult::Failed;
-                }
-            }
-        } else {
-            uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
-            if (fin)
-                flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
-            ngtcp2_ssize accepted = -1;
-            written =
-                ngtcp2_conn_writev_stream(conn, &path.path, &info, dest, destLength, &accepted,
-                                          flags, streamId, vectors.data(), size_t(vectorCount), ts);
-            if (written < 0) {
-                switch (written) {
-                case NGTCP2_ERR_STREAM_DATA_BLOCKED:
-                    m_app->streamBlocked(streamId);
-                    continue;
-                case NGTCP2_ERR_STREAM_SHUT_WR:
-                    m_app->streamWriteShut(streamId);
-                    continue;
-                case NGTCP2_ERR_WRITE_MORE:
-                    if (m_app->streamDataWritten(streamId, size_t(accepted)) != 0) {
-                        failWithLibraryError(NGTCP2_ERR_INTERNAL);
-                        return BatchResult::Failed;
-                    }
-                    continue;
-                default:
-                    failWithLibraryError(int(written));
-                    return BatchResult::Failed;
-                }
-            }
-            if (accepted >= 0 && m_app->streamDataWritten(streamId, size_t(accepted)) != 0) {
-                failWithLibraryError(NGTCP2_ERR_INTERNAL);
-                return BatchResult::Failed;
-            }
-        }
-
-        if (written == 0) {
-            // Congestion window, pacing, or nothing to send: what is in the batch goes now.
-            if (packets == 0)
-                return BatchResult::Idle;
-            return sendOut(batchPath.path, 0, qsizetype(used), qsizetype(segment))
-                       ? BatchResult::Idle
-                       : BatchResult::Blocked;
-        }
-        m_datagramTurn = !m_datagramTurn;
-        if (packets == 0) {
-            ngtcp2_path_copy(&batchPath.path, &path.path);
-            segment = size_t(written);
-        } else if (!ngtcp2_path_eq(&batchPath.path, &path.path) || size_t(written) > segment ||
-                   (segment > pathMax && size_t(written) != segment)) {
-            // GSO needs equal segments (the last may be shorter) on one path: this packet
-            // goes out on its own after the batch.
-            if (!sendOut(batchPath.path, 0, qsizetype(used), qsizetype(segment))) {
-                m_blocked[m_blockedCount++] = {
-                    qsizetype(used), qsizetype(written), qsizetype(written),
-                    SocketAddress::fromNative(path.path.remote.addr, path.path.remote.addrlen)};
-                return BatchResult::Blocked;
-            }
-            return sendOut(path.path, qsizetype(used), qsizetype(written), qsizetype(written))
-                       ? BatchResult::More
-                       : BatchResult::Blocked;
-        }
-        used += size_t(written);
-        ++packets;
-        if (budget - used < pathMax || size_t(written) < segment ||
-            packets == UdpSocket::kMaxSegments) {
-            return sendOut(batchPath.path, 0, qsizetype(used), qsizetype(segment))
-                       ? BatchResult::More
-                       : BatchResult::Blocked;
-        }
-    }
-}
-
-bool QuicConnection::sendOut(const ngtcp2_path &path, qsizetype offset, qsizetype size,
-                             qsizetype segmentSize)
-{
-    const UdpSocket::SendResult result =
-        m_sink->sendPackets(path.remote, m_txBuffer.data() + offset, size, segmentSize);
-    m_bytesSent += quint64(result.bytesSent);
-    m_packetsSent += quint64((result.bytesSent + segmentSize - 1) / segmentSize);
-    if (result.bytesSent >= size)
-        return true;
-    if (result.error == EAGAIN || result.error == EWOULDBLOCK) {
-        m_blocked[m_blockedCount++] = {
-            offset + result.bytesSent, size - result.bytesSent, segmentSize,
-            SocketAddress::fromNative(path.remote.addr, path.remote.addrlen)};
-        m_sink->waitForWritable(this);
-        return false;
-    }
-    // Anything else loses the packets, as the network might; ICMP-style errors are judged
-    // once the write loop is over.
-    m_refusalError = result.error;
-    return true;
-}
-
-bool QuicConnection::resendBlocked()
-{
-    while (m_blockedCount > 0) {
-        Blocked &blocked = m_blocked[0];
-        const UdpSocket::SendResult result =
-            m_sink->sendPackets(nativeAddress(blocked.to), m_txBuffer.data() + blocked.offset,
-                                blocked.size, blocked.segmentSize);
-        m_bytesSent += quint64(result.bytesSent);
-        m_packetsSent +=
-            quint64((result.bytesSent + blocked.segmentSize - 1) / blocked.segmentSize);
-        if (result.bytesSent < blocked.size &&
-            (result.error == EAGAIN || result.error == EWOULDBLOCK)) {
-            blocked.offset += result.bytesSent;
-            blocked.size -= result.bytesSent;
-            m_sink->waitForWritable(this);
-            return false;
-        }
-        m_blocked[0] = m_blocked[1];
-        --m_blockedCount;
-    }
-    return true;
-}
-
-qsizetype QuicConnection::maxDatagramBytesNow() const
-{
-    const ngtcp2_transport_params *remote = ngtcp2_conn_get_remote_transport_params(m_conn.get());
-    if (!remote || remote->max_datagram_frame_size == 0)
-        return 0;
-    // RFC 9221, 3: max_datagram_frame_size bounds the whole frame (type, length, payload).
-    const qsizetype frameLimit =
-        qsizetype(std::min<quint64>(remote->max_datagram_frame_size, quint64(1) << 30)) - 1 -
-        wire::varintLength(remote->max_datagram_frame_size);
-    const qsizetype pathLimit =
-        qsizetype(ngtcp2_conn_get_path_max_tx_udp_payload_size(m_conn.get())) - kPacketOverhead -
-        kDatagramFrameOverhead;
-    return std::max<qsizetype>(0, std::min(frameLimit, pathLimit));
-}
-
 qint64 QuicConnection::maxDatagramPayload() const
 {
-    return isOpen() ? maxDatagramBytesNow() : 0;
+    return isOpen() ? QuicPacketWriter::maxDatagramBytes(m_conn.get()) : 0;
 }
 
 Status QuicConnection::queueDatagram(QByteArrayView prefix, QByteArrayView payload)
 {
-    const qsizetype limit = maxDatagramPayload();
-    if (limit == 0) {
-        ++m_datagramsNotNegotiated;
-        return Error(ErrorCode::NoH3Datagram,
-                     QStringLiteral("peer does not accept QUIC DATAGRAM frames"));
-    }
-    if (prefix.size() + payload.size() > limit) {
-        ++m_datagramsTooLarge;
-        return Error(ErrorCode::DatagramTooLarge, QStringLiteral("datagram of %1 bytes exceeds %2")
-                                                      .arg(prefix.size() + payload.size())
-                                                      .arg(limit));
-    }
-    if (!m_datagrams.push(prefix, payload)) {
-        ++m_datagramsQueueFull;
-        return Error(ErrorCode::QueueFull, QStringLiteral("datagram send queue full"));
-    }
-    scheduleFlush();
-    return {};
+    Status queued = m_writer.queueDatagram(m_conn.get(), prefix, payload);
+    if (queued)
+        scheduleFlush();
+    return queued;
 }
 
 quint64 QuicConnection::streamLosses(int64_t streamId) const
@@ -947,11 +560,8 @@ void QuicConnection::fillStats(TransportStats &stats) const
     stats.bytesReceived = m_bytesReceived;
     stats.framesSent = m_packetsSent;
     stats.framesReceived = m_packetsReceived;
-    stats.datagramsSent = m_datagramsSent;
+    m_writer.fillStats(stats);
     stats.datagramsReceived = m_datagramsReceived;
-    stats.datagramDrops.tooLarge = m_datagramsTooLarge;
-    stats.datagramDrops.queueFull = m_datagramsQueueFull;
-    stats.datagramDrops.notNegotiated = m_datagramsNotNegotiated;
     stats.packetsLost = m_closedStreamLosses + m_lostDatagramPackets;
     if (!m_conn)
         return;

@@ -2,8 +2,9 @@
 
 #include "api/Result.h"
 #include "api/TransportStats.h"
-#include "transport/h3/QuicDatagramQueue.h"
+#include "transport/h3/QuicConfig.h"
 #include "transport/h3/QuicHandles.h"
+#include "transport/h3/QuicPacketWriter.h"
 #include "transport/h3/QuicTls.h"
 #include "transport/h3/UdpSocket.h"
 
@@ -86,32 +87,6 @@ public:
     virtual ~QuicConnectionIdRegistry() = default;
     virtual void addConnectionId(const ngtcp2_cid &cid, QuicConnection *connection) = 0;
     virtual void removeConnectionId(const ngtcp2_cid &cid) = 0;
-};
-
-// QuicConfig: transport parameters and settings of one connection. Times in ms, sizes in bytes.
-struct QuicConfig
-{
-    int handshakeTimeoutMs = 10000;
-    int idleTimeoutMs = 30000;
-    int keepaliveMs = 0; // PING after this much idle time; 0 = off
-    quint32 streamReceiveWindow = 16 * 1024 * 1024;
-    quint32 connectionReceiveWindow = 64 * 1024 * 1024;
-    quint64 maxStreamsBidi = 0;  // bidirectional streams the peer may open (server: 100)
-    quint64 maxStreamsUni = 100; // control, QPACK and unknown stream types
-    quint64 maxDatagramFrameSize = 65535;
-    int maxUdpPayload = 1452;
-    qsizetype datagramQueueCapacity = QuicDatagramQueue::kDefaultCapacity;
-};
-
-// QuicAccept: what the server listener learned from a client's first Initial packet.
-struct QuicAccept
-{
-    const ngtcp2_pkt_hd *header = nullptr;       // from ngtcp2_accept
-    std::optional<ngtcp2_cid> retryOriginalDcid; // set when a Retry token was validated
-    ngtcp2_token_type tokenType = NGTCP2_TOKEN_TYPE_UNKNOWN;
-    SocketAddress local;
-    SocketAddress remote;
-    QByteArray staticSecret; // stateless reset tokens (RFC 9000, 10.3.2)
 };
 
 // QuicConnection: the QUIC core shared by the H3 client and server: one ngtcp2_conn with its
@@ -200,7 +175,7 @@ public:
     // countDatagramReceived: the application accepted one datagram (counts for stats).
     void countDatagramReceived() noexcept { ++m_datagramsReceived; }
     // countDatagramNotNegotiated: a datagram refused because the peer disabled them.
-    void countDatagramNotNegotiated() noexcept { ++m_datagramsNotNegotiated; }
+    void countDatagramNotNegotiated() noexcept { m_writer.countNotNegotiated(); }
 
     // fillStats: RTT, congestion, path MTU, version, TLS, byte/packet/datagram counters.
     void fillStats(TransportStats &stats) const;
@@ -217,28 +192,10 @@ Q_SIGNALS:
 
 private:
     friend struct QuicCallbacks;
-    enum class BatchResult : quint8
-    {
-        More,    // a batch went out; there may be more to write
-        Idle,    // nothing to write now (no data, congestion window, pacing)
-        Blocked, // the socket is full
-        Failed   // the connection failed (closed)
-    };
-
-    struct Blocked
-    {
-        qsizetype offset = 0;
-        qsizetype size = 0;
-        qsizetype segmentSize = 0;
-        SocketAddress to;
-    };
-
     explicit QuicConnection(const QuicConfig &config);
     Status finishSetup(std::unique_ptr<QuicTlsSession> tls, ngtcp2_conn *conn);
 
-    BatchResult writeBatch(ngtcp2_tstamp ts);
-    bool sendOut(const ngtcp2_path &path, qsizetype offset, qsizetype size, qsizetype segmentSize);
-    bool resendBlocked();
+    void failWrite(const QuicPacketWriter::Failure &failure);
     void handleExpiry();
     void updateTimer();
     void handleReadError(int rv);
@@ -249,7 +206,6 @@ private:
     void closeSilently(const Error &reason);
     void finishClosing(const Error &reason);
     void respondWhileClosing();
-    qsizetype maxDatagramBytesNow() const;
 
     // Callback bodies (QuicCallbacks trampolines call these).
     int onNewConnectionId(ngtcp2_cid *cid, uint8_t *token, size_t cidLength);
@@ -282,28 +238,17 @@ private:
     uint64_t m_applicationErrorCode = 0;
     std::optional<std::pair<uint64_t, Error>> m_pendingClose;
     ngtcp2_tstamp m_firstRefusal = 0;
-    int m_refusalError = 0;
 
-    std::vector<quint8> m_txBuffer; // one GSO batch; reused, never reallocated
-    std::array<Blocked, 2> m_blocked;
-    int m_blockedCount = 0;
+    QuicPacketWriter m_writer; // packets, GSO batches and the datagram queue
     std::vector<quint8> m_closePacket;
     quint64 m_closeResponses = 0;
     quint64 m_packetsSinceClose = 0;
 
-    QuicDatagramQueue m_datagrams;
-    bool m_datagramTurn = false;
-    uint64_t m_datagramSequence = 0;
-
-    quint64 m_bytesSent = 0;
+    quint64 m_bytesSent = 0; // CONNECTION_CLOSE packets (the rest is counted by m_writer)
     quint64 m_bytesReceived = 0;
     quint64 m_packetsSent = 0;
     quint64 m_packetsReceived = 0;
-    quint64 m_datagramsSent = 0;
     quint64 m_datagramsReceived = 0;
-    quint64 m_datagramsTooLarge = 0;
-    quint64 m_datagramsQueueFull = 0;
-    quint64 m_datagramsNotNegotiated = 0;
     quint64 m_lostDatagramPackets = 0;
     quint64 m_closedStreamLosses = 0;
 };
