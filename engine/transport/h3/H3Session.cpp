@@ -2,6 +2,8 @@
 
 #include "core/Log.h"
 #include "transport/StreamHandler.h"
+#include "transport/h3/H3Callbacks.h"
+#include "transport/h3/QuicErrors.h"
 #include "wire/ByteReader.h"
 #include "wire/Varint.h"
 
@@ -10,10 +12,6 @@
 namespace qmasque::h3 {
 
 namespace {
-
-// The most one read_data call hands to nghttp3: keeps "unsent" honest (nghttp3 asks again as
-// its queue drains) instead of moving the whole send buffer into nghttp3 at once.
-constexpr qint64 kMaxHandOut = 64 * 1024;
 
 uint64_t resetCode(StreamResetReason reason)
 {
@@ -32,14 +30,6 @@ uint64_t resetCode(StreamResetReason reason)
     return NGHTTP3_H3_INTERNAL_ERROR;
 }
 
-Error peerReset(uint64_t code)
-{
-    Error error(ErrorCode::PeerReset,
-                QStringLiteral("peer reset the stream (0x%1)").arg(code, 0, 16));
-    error.wireCode = code;
-    return error;
-}
-
 bool isClientBidi(StreamId id)
 {
     return id >= 0 && (id & 0x3) == 0;
@@ -47,132 +37,10 @@ bool isClientBidi(StreamId id)
 
 } // namespace
 
-// H3Callbacks: nghttp3 callback trampolines; conn_user_data is the session, stream_user_data the
-// H3Stream (null for streams nghttp3 knows and we do not: control and QPACK streams).
-struct H3Callbacks
-{
-    static H3Session *self(void *userData) { return static_cast<H3Session *>(userData); }
-    static H3Stream *stream(void *streamUserData)
-    {
-        return static_cast<H3Stream *>(streamUserData);
-    }
-
-    static int ackedStreamData(nghttp3_conn *, int64_t, uint64_t size, void *, void *sud)
-    {
-        if (H3Stream *s = stream(sud))
-            s->send.acknowledge(size);
-        return 0;
-    }
-    static int streamClose(nghttp3_conn *, int64_t id, uint64_t code, void *ud, void *)
-    {
-        self(ud)->finishStream(id, code);
-        return 0;
-    }
-    static int recvData(nghttp3_conn *, int64_t, const uint8_t *data, size_t size, void *ud,
-                        void *sud)
-    {
-        if (H3Stream *s = stream(sud))
-            self(ud)->onData(*s, data, size);
-        return 0;
-    }
-    static int deferredConsume(nghttp3_conn *, int64_t id, size_t consumed, void *ud, void *)
-    {
-        // Bytes nghttp3 held back while QPACK was blocked are framing: credit at once.
-        self(ud)->credit(id, qint64(consumed));
-        return 0;
-    }
-    static int beginHeaders(nghttp3_conn *, int64_t id, void *ud, void *sud)
-    {
-        return self(ud)->onBeginHeaders(id, stream(sud));
-    }
-    static int recvHeader(nghttp3_conn *, int64_t, int32_t, nghttp3_rcbuf *name,
-                          nghttp3_rcbuf *value, uint8_t, void *, void *sud)
-    {
-        if (H3Stream *s = stream(sud)) {
-            const nghttp3_vec n = nghttp3_rcbuf_get_buf(name);
-            const nghttp3_vec v = nghttp3_rcbuf_get_buf(value);
-            s->fields.add(QByteArrayView(n.base, qsizetype(n.len)),
-                          QByteArrayView(v.base, qsizetype(v.len)));
-        }
-        return 0;
-    }
-    static int endHeaders(nghttp3_conn *, int64_t, int, void *ud, void *sud)
-    {
-        if (H3Stream *s = stream(sud))
-            self(ud)->onEndHeaders(*s);
-        return 0;
-    }
-    static int stopSending(nghttp3_conn *, int64_t id, uint64_t code, void *ud, void *)
-    {
-        // nghttp3 asks us to stop reading (for example a response ended the exchange).
-        ngtcp2_conn_shutdown_stream_read(self(ud)->m_quic->handle(), 0, id, code);
-        return 0;
-    }
-    static int endStream(nghttp3_conn *, int64_t, void *ud, void *sud)
-    {
-        if (H3Stream *s = stream(sud))
-            self(ud)->onEndStream(*s);
-        return 0;
-    }
-    static int resetStream(nghttp3_conn *, int64_t id, uint64_t code, void *ud, void *sud)
-    {
-        // nghttp3 rejects a malformed message (RFC 9114, 4.1.2): abort our side too.
-        ngtcp2_conn_shutdown_stream_write(self(ud)->m_quic->handle(), 0, id, code);
-        if (H3Stream *s = stream(sud)) {
-            Error error(ErrorCode::ProtocolError,
-                        QStringLiteral("malformed HTTP/3 message (0x%1)").arg(code, 0, 16));
-            error.wireCode = code;
-            self(ud)->reportReset(*s, error);
-        }
-        return 0;
-    }
-    static int shutdown(nghttp3_conn *, int64_t id, void *ud)
-    {
-        self(ud)->onGoaway(id);
-        return 0;
-    }
-    static int recvSettings(nghttp3_conn *, const nghttp3_settings *settings, void *ud)
-    {
-        return self(ud)->onSettings(*settings);
-    }
-    static nghttp3_ssize readData(nghttp3_conn *, int64_t, nghttp3_vec *vectors, size_t capacity,
-                                  uint32_t *flags, void *ud, void *sud)
-    {
-        H3Stream *s = stream(sud);
-        if (!s)
-            return NGHTTP3_ERR_WOULDBLOCK;
-        return self(ud)->readBody(*s, vectors, capacity, flags);
-    }
-
-    static nghttp3_callbacks make()
-    {
-        nghttp3_callbacks callbacks{};
-        callbacks.acked_stream_data = &ackedStreamData;
-        callbacks.stream_close = &streamClose;
-        callbacks.recv_data = &recvData;
-        callbacks.deferred_consume = &deferredConsume;
-        callbacks.begin_headers = &beginHeaders;
-        callbacks.recv_header = &recvHeader;
-        callbacks.end_headers = &endHeaders;
-        callbacks.stop_sending = &stopSending;
-        callbacks.end_stream = &endStream;
-        callbacks.reset_stream = &resetStream;
-        callbacks.shutdown = &shutdown;
-        callbacks.recv_settings = &recvSettings;
-        return callbacks;
-    }
-};
-
-namespace {
-
-const nghttp3_data_reader kBodyReader{&H3Callbacks::readData};
-
-} // namespace
-
 H3Session::H3Session(Role role, qint64 streamSendBuffer, H3SessionEvents *events)
     : m_role(role)
-    , m_streamSendBuffer(std::max<qint64>(streamSendBuffer, 1024))
     , m_events(events)
+    , m_streams(role == Role::Server, streamSendBuffer, events)
 {
     m_goawayTimer.setSingleShot(true);
     QObject::connect(&m_goawayTimer, &QTimer::timeout, &m_goawayTimer, [this] {
@@ -187,28 +55,6 @@ H3Session::~H3Session()
     m_h3.reset();
 }
 
-H3Stream *H3Session::findStream(StreamId id) const
-{
-    const auto it = m_streams.find(id);
-    return it == m_streams.end() ? nullptr : it->second.get();
-}
-
-H3Stream *H3Session::createStream(StreamId id)
-{
-    auto stream = std::make_unique<H3Stream>();
-    stream->id = id;
-    stream->fields.server = m_role == Role::Server;
-    H3Stream *raw = stream.get();
-    m_streams[id] = std::move(stream);
-    ++m_openCount;
-    return raw;
-}
-
-void H3Session::eraseStream(StreamId id)
-{
-    m_streams.erase(id);
-}
-
 int H3Session::fail(int nghttp3Error)
 {
     m_quic->setApplicationError(
@@ -216,22 +62,6 @@ int H3Session::fail(int nghttp3Error)
         Error(ErrorCode::ProtocolError,
               QStringLiteral("HTTP/3: %1").arg(QString::fromUtf8(nghttp3_strerror(nghttp3Error)))));
     return NGTCP2_ERR_CALLBACK_FAILURE;
-}
-
-void H3Session::credit(StreamId id, qint64 bytes)
-{
-    if (bytes <= 0 || !m_quic || !m_quic->isOpen())
-        return;
-    ngtcp2_conn_extend_max_stream_offset(m_quic->handle(), id, quint64(bytes));
-    ngtcp2_conn_extend_max_offset(m_quic->handle(), quint64(bytes));
-}
-
-void H3Session::creditConnection(qint64 bytes)
-{
-    if (bytes <= 0 || !m_quic || !m_quic->isOpen())
-        return;
-    ngtcp2_conn_extend_max_offset(m_quic->handle(), quint64(bytes));
-    m_quic->scheduleFlush();
 }
 
 int H3Session::setUp()
@@ -247,7 +77,6 @@ int H3Session::setUp()
                                                            "streams for HTTP/3")));
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
-    static const nghttp3_callbacks kCallbacks = H3Callbacks::make();
     nghttp3_settings settings;
     nghttp3_settings_default(&settings);
     settings.qpack_max_dtable_capacity = 4096;
@@ -256,8 +85,8 @@ int H3Session::setUp()
     settings.h3_datagram = 1;             // RFC 9297, 2.1.1
     nghttp3_conn *raw = nullptr;
     const int rv = m_role == Role::Client
-                       ? nghttp3_conn_client_new(&raw, &kCallbacks, &settings, nullptr, this)
-                       : nghttp3_conn_server_new(&raw, &kCallbacks, &settings, nullptr, this);
+                       ? nghttp3_conn_client_new(&raw, &h3Callbacks(), &settings, nullptr, this)
+                       : nghttp3_conn_server_new(&raw, &h3Callbacks(), &settings, nullptr, this);
     if (rv != 0)
         return fail(rv);
     m_h3.reset(raw);
@@ -371,7 +200,7 @@ int H3Session::onBeginHeaders(StreamId id, H3Stream *stream)
     if (!stream) {
         if (m_role != Role::Server)
             return 0;
-        stream = createStream(id);
+        stream = m_streams.create(id);
         if (const int rv = nghttp3_conn_set_stream_user_data(m_h3.get(), id, stream); rv != 0)
             return NGHTTP3_ERR_CALLBACK_FAILURE;
     }
@@ -388,228 +217,58 @@ void H3Session::onEndHeaders(H3Stream &stream)
             m_events->sessionRequestReceived(stream.id, stream.fields.request);
         return;
     }
-    const Response &response = stream.fields.response;
     // RFC 9114, 4.1: informational (1xx) responses precede the final one; they are not reported.
-    if (response.status < 200 || stream.localReset || stream.reported)
-        return;
-    if (stream.handler)
-        stream.handler->onStreamResponse(stream.id, response);
-    else if (!stream.handlerCleared)
-        stream.pendingResponse = response;
-}
-
-void H3Session::onData(H3Stream &stream, const uint8_t *data, size_t size)
-{
-    const qint64 length = qint64(size);
-    if (stream.localReset || stream.reported || stream.handlerCleared ||
-        m_state == HttpConnection::State::Closed) {
-        credit(stream.id, length); // nobody will read it: acknowledge for flow control
-        return;
-    }
-    stream.unconsumed += length;
-    const QByteArrayView view(data, length);
-    if (stream.handler)
-        stream.handler->onStreamData(stream.id, view, false);
-    else
-        stream.pendingData.append(view);
-}
-
-void H3Session::onEndStream(H3Stream &stream)
-{
-    stream.finReceived = true;
-    if (stream.localReset || stream.reported || stream.handlerCleared ||
-        m_state == HttpConnection::State::Closed) {
-        return;
-    }
-    if (stream.handler)
-        stream.handler->onStreamData(stream.id, {}, true);
-    else
-        stream.pendingFin = true;
-}
-
-void H3Session::reportReset(H3Stream &stream, const Error &reason)
-{
-    if (stream.reported || stream.localReset || m_state == HttpConnection::State::Closed)
-        return;
-    stream.reported = true;
-    stream.wantWritable = false;
-    if (StreamHandler *handler = std::exchange(stream.handler, nullptr)) {
-        releaseCredit(stream);
-        handler->onStreamReset(stream.id, reason);
-    } else if (!stream.handlerCleared) {
-        stream.pendingReset = reason; // replayed by setStreamHandler()
-    }
-    m_events->sessionStreamReset(stream.id, reason);
-}
-
-void H3Session::releaseCredit(H3Stream &stream)
-{
-    // The handler is gone: what it did not consume will never be; give the connection window
-    // back (the stream's own window no longer matters).
-    creditConnection(std::exchange(stream.unconsumed, 0));
-    stream.pendingData.clear();
+    if (stream.fields.response.status >= 200)
+        m_streams.deliverResponse(stream, stream.fields.response);
 }
 
 void H3Session::finishStream(StreamId id, uint64_t appErrorCode)
 {
-    H3Stream *stream = findStream(id);
-    if (!stream || stream->quicClosed)
-        return;
-    // Report first: the handler may react (clear, reset) while the record is still open.
-    if (appErrorCode != NGHTTP3_H3_NO_ERROR)
-        reportReset(*stream, peerReset(appErrorCode));
-    stream = findStream(id);
-    if (!stream)
-        return;
-    stream->quicClosed = true;
-    --m_openCount;
-    const bool keep = !stream->handler && !stream->handlerCleared && !stream->localReset &&
-                      stream->hasPendingEvents();
-    if (!keep) {
-        releaseCredit(*stream);
-        eraseStream(id);
-    }
+    m_streams.finish(id, appErrorCode);
     checkDrained();
 }
 
-void H3Session::deferShutdown(H3Stream &stream, uint64_t appErrorCode)
+void H3Session::deferShutdown(StreamId id, uint64_t appErrorCode)
 {
-    m_deferredShutdowns.emplace_back(stream.id, appErrorCode);
+    m_deferredShutdowns.emplace_back(id, appErrorCode);
     if (m_quic)
         m_quic->scheduleFlush();
-}
-
-void H3Session::deferResume(H3Stream &stream)
-{
-    if (!stream.bodyOpen)
-        return;
-    m_deferredResumes.push_back(stream.id);
-    m_quic->scheduleFlush();
 }
 
 Status H3Session::setStreamHandler(StreamId id, StreamHandler *handler)
 {
-    H3Stream *stream = findStream(id);
-    if (!stream || stream->localReset || (stream->reported && !stream->pendingReset))
-        return Error(ErrorCode::UnknownStream, QStringLiteral("no stream %1").arg(id));
-    stream->handler = handler;
-    stream->handlerCleared = false;
-    // Replay, in order, what arrived while nobody listened. The handler may act on each event
-    // (clear itself, reset the stream), so look the stream up again before the next one.
-    if (auto response = std::exchange(stream->pendingResponse, std::nullopt))
-        handler->onStreamResponse(id, *response);
-    stream = findStream(id);
-    if (stream && stream->handler == handler &&
-        (!stream->pendingData.isEmpty() || stream->pendingFin)) {
-        const QByteArray data = std::exchange(stream->pendingData, QByteArray());
-        const bool fin = std::exchange(stream->pendingFin, false);
-        handler->onStreamData(id, data, fin);
-        stream = findStream(id);
-    }
-    if (stream && stream->handler == handler && stream->pendingReset) {
-        const Error reason = *std::exchange(stream->pendingReset, std::nullopt);
-        stream->handler = nullptr;
-        releaseCredit(*stream);
-        handler->onStreamReset(id, reason);
-        stream = findStream(id);
-    }
-    // A stream QUIC already closed is done once its events are delivered.
-    if (stream && stream->quicClosed && !stream->hasPendingEvents()) {
-        releaseCredit(*stream);
-        eraseStream(id);
-    }
-    return {};
+    return m_streams.setHandler(id, handler);
 }
 
 void H3Session::clearStreamHandler(StreamId id)
 {
-    H3Stream *stream = findStream(id);
-    if (!stream)
-        return;
-    stream->handler = nullptr;
-    stream->handlerCleared = true;
-    stream->pendingResponse.reset();
-    stream->pendingFin = false;
-    stream->pendingReset.reset();
-    stream->wantWritable = false;
-    // Later data is discarded but acknowledged; what the old handler held is credited now.
-    credit(id, std::exchange(stream->unconsumed, 0));
-    stream->pendingData.clear();
-    if (m_quic)
-        m_quic->scheduleFlush();
-    if (stream->quicClosed)
-        eraseStream(id);
+    m_streams.clearHandler(id);
 }
 
 Result<qint64> H3Session::sendStreamData(StreamId id, QByteArrayView data)
 {
     if (m_state == HttpConnection::State::Closed)
         return Error(ErrorCode::ConnectionClosed, QStringLiteral("connection closed"));
-    H3Stream *stream = findStream(id);
-    if (!stream)
-        return Error(ErrorCode::UnknownStream, QStringLiteral("no stream %1").arg(id));
-    if (stream->localReset || stream->reported || stream->finRequested || stream->writeShut ||
-        stream->quicClosed) {
-        return Error(ErrorCode::StreamClosed,
-                     QStringLiteral("stream %1 closed for sending").arg(id));
-    }
-    const qint64 room = std::max<qint64>(0, m_streamSendBuffer - stream->send.unsentBytes());
-    const qint64 accepted = std::min<qint64>(room, data.size());
-    if (accepted < data.size())
-        stream->wantWritable = true;
-    if (accepted > 0) {
-        stream->send.append(data.first(accepted));
-        deferResume(*stream);
-    }
-    return accepted;
+    return m_streams.send(id, data);
 }
 
 Status H3Session::endStream(StreamId id)
 {
-    H3Stream *stream = findStream(id);
-    if (!stream)
-        return Error(ErrorCode::UnknownStream, QStringLiteral("no stream %1").arg(id));
-    if (stream->finRequested)
-        return {};
-    if (stream->localReset || stream->reported || stream->quicClosed)
-        return Error(ErrorCode::StreamClosed, QStringLiteral("stream %1 closed").arg(id));
-    stream->finRequested = true;
-    deferResume(*stream);
-    return {};
+    return m_streams.end(id);
 }
 
 void H3Session::resetStream(StreamId id, StreamResetReason reason)
 {
-    H3Stream *stream = findStream(id);
-    if (!stream || stream->localReset)
-        return;
-    stream->localReset = true;
-    stream->handler = nullptr;
-    stream->wantWritable = false;
-    stream->pendingResponse.reset();
-    stream->pendingFin = false;
-    stream->pendingReset.reset();
-    releaseCredit(*stream);
-    if (stream->quicClosed) {
-        eraseStream(id);
-        return;
-    }
     // RFC 9000, 3.2 and 3.5: RESET_STREAM and STOP_SENDING, sent from the write loop (this may
     // run inside a read callback). The send buffer stays until QUIC forgets the stream, since
     // nghttp3 may still point into it.
-    deferShutdown(*stream, resetCode(reason));
+    if (m_streams.markReset(id))
+        deferShutdown(id, resetCode(reason));
 }
 
 void H3Session::consumeStreamData(StreamId id, qint64 bytes)
 {
-    H3Stream *stream = findStream(id);
-    if (!stream || bytes <= 0)
-        return;
-    const qint64 credited = std::min(bytes, stream->unconsumed);
-    stream->unconsumed -= credited;
-    credit(id, credited);
-    if (credited > 0)
-        m_quic->scheduleFlush();
+    m_streams.consume(id, bytes);
 }
 
 Status H3Session::sendDatagram(StreamId id, QByteArrayView payload)
@@ -620,7 +279,7 @@ Status H3Session::sendDatagram(StreamId id, QByteArrayView payload)
         m_quic->countDatagramNotNegotiated();
         return Error(ErrorCode::NoH3Datagram, QStringLiteral("peer did not enable HTTP datagrams"));
     }
-    const H3Stream *stream = findStream(id);
+    const H3Stream *stream = m_streams.find(id);
     if (!stream || !isClientBidi(id) || stream->localReset || stream->reported ||
         stream->quicClosed) {
         return Error(ErrorCode::UnknownStream, QStringLiteral("no open stream %1").arg(id));
@@ -648,7 +307,7 @@ void H3Session::receiveDatagram(const uint8_t *data, size_t size)
         return;
     }
     const StreamId id = StreamId(*quarter * 4);
-    const H3Stream *stream = findStream(id);
+    const H3Stream *stream = m_streams.find(id);
     if (!stream || stream->localReset || stream->reported || stream->quicClosed ||
         m_state == HttpConnection::State::Closed) {
         ++m_datagramsUnknownStream;
@@ -656,22 +315,6 @@ void H3Session::receiveDatagram(const uint8_t *data, size_t size)
     }
     m_quic->countDatagramReceived();
     m_events->sessionDatagramReceived(id, reader.rest());
-}
-
-int64_t H3Session::readBody(H3Stream &stream, nghttp3_vec *vectors, size_t capacity,
-                            uint32_t *flags)
-{
-    const size_t count = stream.localReset ? 0 : stream.send.take(vectors, capacity, kMaxHandOut);
-    if (stream.finRequested && stream.send.unsentBytes() == 0)
-        *flags |= NGHTTP3_DATA_FLAG_EOF;
-    else if (count == 0)
-        return NGHTTP3_ERR_WOULDBLOCK; // resumed by sendStreamData() / endStream()
-    if (stream.wantWritable && !stream.writableQueued &&
-        stream.send.unsentBytes() <= m_streamSendBuffer / 2) {
-        stream.writableQueued = true;
-        m_writableQueue.push_back(stream.id);
-    }
-    return int64_t(count);
 }
 
 Result<StreamId> H3Session::submitRequest(const Request &request)
@@ -703,16 +346,16 @@ Result<StreamId> H3Session::submitRequest(const Request &request)
         }
         return Error(ErrorCode::Internal, QString::fromUtf8(ngtcp2_strerror(rv)));
     }
-    H3Stream *stream = createStream(id);
+    H3Stream *stream = m_streams.create(id);
     stream->finRequested = request.endStream;
     stream->bodyOpen = !request.endStream;
     const int rv =
         nghttp3_conn_submit_request(m_h3.get(), id, block->fields.data(), block->fields.size(),
-                                    request.endStream ? nullptr : &kBodyReader, stream);
+                                    request.endStream ? nullptr : &h3BodyReader(), stream);
     if (rv != 0) {
-        ngtcp2_conn_shutdown_stream(conn, 0, id, NGHTTP3_H3_REQUEST_CANCELLED);
-        --m_openCount;
-        eraseStream(id);
+        // The QUIC stream exists: abort it; it leaves the table when QUIC closes it.
+        m_streams.markReset(id);
+        deferShutdown(id, NGHTTP3_H3_REQUEST_CANCELLED);
         if (rv == NGHTTP3_ERR_CONN_CLOSING)
             return Error(ErrorCode::Goaway, QStringLiteral("connection is shutting down"));
         return Error(ErrorCode::Internal, QString::fromUtf8(nghttp3_strerror(rv)));
@@ -726,14 +369,14 @@ std::optional<qint64> H3Session::peerStreamLimit() const
     if (!m_quic || !m_handshakeDone || m_state == HttpConnection::State::Closed)
         return std::nullopt;
     // RFC 9000, 4.6: what may be open at once is what is open plus the remaining credit.
-    return m_openCount + qint64(ngtcp2_conn_get_streams_bidi_left(m_quic->handle()));
+    return m_streams.openCount() + qint64(ngtcp2_conn_get_streams_bidi_left(m_quic->handle()));
 }
 
 Status H3Session::submitResponse(StreamId id, const Response &response, bool endStream)
 {
     if (m_state == HttpConnection::State::Closed)
         return Error(ErrorCode::ConnectionClosed, QStringLiteral("connection closed"));
-    H3Stream *stream = findStream(id);
+    H3Stream *stream = m_streams.find(id);
     if (!stream)
         return Error(ErrorCode::UnknownStream, QStringLiteral("no stream %1").arg(id));
     if (stream->responseSubmitted || stream->localReset || stream->reported || stream->quicClosed)
@@ -746,7 +389,7 @@ Status H3Session::submitResponse(StreamId id, const Response &response, bool end
     const bool body = !(stream->finRequested && stream->send.unsentBytes() == 0);
     if (const int rv =
             nghttp3_conn_submit_response(m_h3.get(), id, block->fields.data(), block->fields.size(),
-                                         body ? &kBodyReader : nullptr);
+                                         body ? &h3BodyReader() : nullptr);
         rv != 0) {
         return Error(ErrorCode::Internal, QString::fromUtf8(nghttp3_strerror(rv)));
     }
@@ -773,6 +416,7 @@ void H3Session::close(const Error &reason)
     // Closed for the API at once; the CONNECTION_CLOSE goes out from the next write, and
     // connectionClosed() reports it.
     m_state = HttpConnection::State::Closed;
+    m_streams.setClosed();
     m_goawayTimer.stop();
     if (m_quic)
         m_quic->close(NGHTTP3_H3_NO_ERROR, reason);
@@ -791,15 +435,15 @@ void H3Session::onGoaway(int64_t id)
         // RFC 9114, 5.2: requests on streams >= the GOAWAY id were not and will not be
         // processed; they can be retried elsewhere.
         std::vector<H3Stream *> refused;
-        for (const auto &[streamId, stream] : m_streams) {
+        for (const auto &[streamId, stream] : m_streams.streams()) {
             if (streamId >= id && !stream->localReset && !stream->reported && !stream->quicClosed)
                 refused.push_back(stream.get());
         }
         for (H3Stream *stream : refused) {
-            reportReset(*stream,
-                        Error(ErrorCode::Goaway,
-                              QStringLiteral("request not processed (GOAWAY %1)").arg(id)));
-            deferShutdown(*stream, NGHTTP3_H3_REQUEST_CANCELLED);
+            m_streams.reportReset(
+                *stream, Error(ErrorCode::Goaway,
+                               QStringLiteral("request not processed (GOAWAY %1)").arg(id)));
+            deferShutdown(stream->id, NGHTTP3_H3_REQUEST_CANCELLED);
         }
     }
     checkDrained();
@@ -807,7 +451,7 @@ void H3Session::onGoaway(int64_t id)
 
 void H3Session::checkDrained()
 {
-    if (m_state == HttpConnection::State::Closed || m_openCount > 0 || !m_quic)
+    if (m_state == HttpConnection::State::Closed || m_streams.openCount() > 0 || !m_quic)
         return;
     if (m_goawaySent) {
         m_quic->close(NGHTTP3_H3_NO_ERROR,
@@ -833,7 +477,7 @@ int H3Session::receiveStreamData(int64_t streamId, uint32_t flags, const uint8_t
     if (consumed < 0)
         return fail(int(consumed));
     // Framing and QPACK bytes are ours to credit at once; DATA payload waits for the handler.
-    credit(streamId, qint64(consumed));
+    m_streams.credit(streamId, qint64(consumed));
     return 0;
 }
 
@@ -874,9 +518,9 @@ int H3Session::streamReset(int64_t streamId, uint64_t appErrorCode)
         if (const int rv = nghttp3_conn_shutdown_stream_read(m_h3.get(), streamId); rv != 0)
             return fail(rv);
     }
-    if (H3Stream *stream = findStream(streamId); stream && !stream->localReset) {
-        reportReset(*stream, peerReset(appErrorCode));
-        deferShutdown(*stream, NGHTTP3_H3_REQUEST_CANCELLED);
+    if (H3Stream *stream = m_streams.find(streamId); stream && !stream->localReset) {
+        m_streams.reportReset(*stream, streamResetError(appErrorCode));
+        deferShutdown(stream->id, NGHTTP3_H3_REQUEST_CANCELLED);
     }
     return 0;
 }
@@ -887,7 +531,7 @@ int H3Session::streamStopSending(int64_t streamId, uint64_t appErrorCode)
         if (const int rv = nghttp3_conn_shutdown_stream_read(m_h3.get(), streamId); rv != 0)
             return fail(rv);
     }
-    H3Stream *stream = findStream(streamId);
+    H3Stream *stream = m_streams.find(streamId);
     if (!stream || stream->localReset)
         return 0;
     if (appErrorCode == NGHTTP3_H3_NO_ERROR) {
@@ -895,8 +539,8 @@ int H3Session::streamStopSending(int64_t streamId, uint64_t appErrorCode)
         stream->writeShut = true;
         return 0;
     }
-    reportReset(*stream, peerReset(appErrorCode));
-    deferShutdown(*stream, NGHTTP3_H3_REQUEST_CANCELLED);
+    m_streams.reportReset(*stream, streamResetError(appErrorCode));
+    deferShutdown(stream->id, NGHTTP3_H3_REQUEST_CANCELLED);
     return 0;
 }
 
@@ -919,23 +563,23 @@ void H3Session::prepareWrite()
     }
     m_deferredShutdowns.clear();
     if (m_h3) {
-        for (const StreamId id : m_deferredResumes)
+        for (const StreamId id : m_streams.resumes())
             nghttp3_conn_resume_stream(m_h3.get(), id);
     }
-    m_deferredResumes.clear();
+    m_streams.clearResumes();
 
     if (m_goawayRequested && !m_goawaySent) {
         if (!m_h3) {
             // Nothing was ever opened: the graceful end is the close itself.
             m_goawaySent = true;
-        } else if (m_role == Role::Server && m_openCount > 0 && !m_goawayNoticeSent) {
+        } else if (m_role == Role::Server && m_streams.openCount() > 0 && !m_goawayNoticeSent) {
             // RFC 9114, 5.2: first a GOAWAY that refuses nothing, so requests already in
             // flight are not lost; one PTO later the real limit.
             nghttp3_conn_submit_shutdown_notice(m_h3.get());
             m_goawayNoticeSent = true;
             const quint64 ptoMs = ngtcp2_conn_get_pto(conn) / NGTCP2_MILLISECONDS;
             m_goawayTimer.start(int(std::clamp<quint64>(ptoMs, 1, 10000)));
-        } else if (!m_goawayTimer.isActive() || m_openCount == 0) {
+        } else if (!m_goawayTimer.isActive() || m_streams.openCount() == 0) {
             m_goawayTimer.stop();
             nghttp3_conn_shutdown(m_h3.get());
             m_goawaySent = true;
@@ -976,20 +620,7 @@ void H3Session::streamWriteShut(int64_t streamId)
 
 void H3Session::writeFinished()
 {
-    if (m_writableQueue.empty())
-        return;
-    m_writableScratch.swap(m_writableQueue);
-    for (const StreamId id : m_writableScratch) {
-        H3Stream *stream = findStream(id);
-        if (!stream)
-            continue;
-        stream->writableQueued = false;
-        if (!stream->wantWritable || !stream->handler || stream->localReset || stream->reported)
-            continue;
-        stream->wantWritable = false;
-        stream->handler->onStreamWritable(id);
-    }
-    m_writableScratch.clear();
+    m_streams.notifyWritable();
 }
 
 void H3Session::connectionClosed(const Error &reason)
@@ -1002,11 +633,9 @@ void H3Session::connectionClosed(const Error &reason)
     // Stream handlers learn it from the connection's owner (StreamHandler::onConnectionClosed);
     // no stream callback follows from here.
     m_h3.reset();
+    m_streams.setClosed();
     m_streams.clear();
-    m_openCount = 0;
     m_deferredShutdowns.clear();
-    m_deferredResumes.clear();
-    m_writableQueue.clear();
     m_events->sessionClosed(reason);
 }
 
@@ -1014,11 +643,11 @@ void H3Session::fillStats(TransportStats &stats) const
 {
     if (m_quic)
         m_quic->fillStats(stats);
-    stats.streamsOpen = quint32(std::max<qint64>(0, m_openCount));
+    stats.streamsOpen = quint32(std::max<qint64>(0, m_streams.openCount()));
     stats.datagramDrops.unknownStream = m_datagramsUnknownStream;
     stats.datagramDrops.malformed = m_datagramsMalformed;
     if (m_quic) {
-        for (const auto &[id, stream] : m_streams) {
+        for (const auto &[id, stream] : m_streams.streams()) {
             if (!stream->quicClosed)
                 stats.packetsLost += m_quic->streamLosses(id);
         }

@@ -4,6 +4,7 @@
 #include "transport/ServerConnection.h"
 #include "transport/h3/H3SettingsSniffer.h"
 #include "transport/h3/H3Stream.h"
+#include "transport/h3/H3StreamTable.h"
 #include "transport/h3/QuicConnection.h"
 
 #include <QtCore/QTimer>
@@ -72,7 +73,11 @@ public:
     Q_DISABLE_COPY_MOVE(H3Session)
 
     // setConnection: the QUIC connection (not owned; outlives the session's use of it).
-    void setConnection(QuicConnection *quic) noexcept { m_quic = quic; }
+    void setConnection(QuicConnection *quic) noexcept
+    {
+        m_quic = quic;
+        m_streams.setConnection(quic);
+    }
 
     HttpConnection::State state() const noexcept { return m_state; }
     bool isConnected() const noexcept { return m_state == HttpConnection::State::Connected; }
@@ -87,7 +92,7 @@ public:
     Status sendDatagram(StreamId id, QByteArrayView payload);
     qint64 maxDatagramPayload(StreamId id) const;
     PeerSettings peerSettings() const { return m_peer; }
-    qint64 openStreamCount() const noexcept { return m_openCount; }
+    qint64 openStreamCount() const noexcept { return m_streams.openCount(); }
     void goaway();
     // close: closes with H3_NO_ERROR; the API is closed at once, connectionClosed() follows.
     void close(const Error &reason);
@@ -124,32 +129,20 @@ public:
 private:
     friend struct H3Callbacks;
 
-    H3Stream *findStream(StreamId id) const;
-    H3Stream *createStream(StreamId id);
-    void eraseStream(StreamId id);
     int setUp();
     int fail(int nghttp3Error);
-    void credit(StreamId id, qint64 bytes);
-    void creditConnection(qint64 bytes);
-    void deferShutdown(H3Stream &stream, uint64_t appErrorCode);
-    void deferResume(H3Stream &stream);
-    void reportReset(H3Stream &stream, const Error &reason);
-    void releaseCredit(H3Stream &stream);
+    void deferShutdown(StreamId id, uint64_t appErrorCode);
     void maybeConnected();
     void checkDrained();
     void finishStream(StreamId id, uint64_t appErrorCode);
 
-    // nghttp3 callback bodies.
-    void onData(H3Stream &stream, const uint8_t *data, size_t size);
-    void onEndStream(H3Stream &stream);
+    // nghttp3 callback bodies (H3Callbacks).
     int onBeginHeaders(StreamId id, H3Stream *stream);
     void onEndHeaders(H3Stream &stream);
     int onSettings(const nghttp3_settings &settings);
     void onGoaway(int64_t id);
-    int64_t readBody(H3Stream &stream, nghttp3_vec *vectors, size_t capacity, uint32_t *flags);
 
     Role m_role;
-    qint64 m_streamSendBuffer;
     H3SessionEvents *m_events;        // not owned; the connection object that owns this session
     QuicConnection *m_quic = nullptr; // not owned; see setConnection()
     Nghttp3ConnPtr m_h3;
@@ -161,8 +154,7 @@ private:
     bool m_connectedAnnounced = false;
     PeerSettings m_peer;
     H3SettingsSniffer m_settingsSniffer; // client: see H3SettingsSniffer.h
-    std::unordered_map<StreamId, std::unique_ptr<H3Stream>> m_streams;
-    qint64 m_openCount = 0;
+    H3StreamTable m_streams;
     quint64 m_clientStreamsAllowed = 0; // server: cumulative MAX_STREAMS granted to the client
 
     bool m_goawayRequested = false; // goaway(): GOAWAY to send
@@ -173,9 +165,6 @@ private:
     bool m_goawayNoticeSent = false;
 
     std::vector<std::pair<StreamId, uint64_t>> m_deferredShutdowns;
-    std::vector<StreamId> m_deferredResumes;
-    std::vector<StreamId> m_writableQueue;
-    std::vector<StreamId> m_writableScratch;
 
     quint64 m_datagramsUnknownStream = 0;
     quint64 m_datagramsMalformed = 0;

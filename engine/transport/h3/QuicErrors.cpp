@@ -111,6 +111,14 @@ Error localLibraryError(int liberr, bool handshakeCompleted)
     return error;
 }
 
+Error streamResetError(uint64_t appErrorCode)
+{
+    Error error(ErrorCode::PeerReset,
+                QStringLiteral("peer reset the stream (%1)").arg(hex(appErrorCode)));
+    error.wireCode = appErrorCode;
+    return error;
+}
+
 QString quicVersionName(uint32_t version)
 {
     switch (version) {

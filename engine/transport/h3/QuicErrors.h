@@ -23,6 +23,9 @@ Error peerCloseError(const ngtcp2_ccerr &ccerr, bool handshakeCompleted);
 // after; wireCode = the QUIC transport error code we send.
 Error localLibraryError(int liberr, bool handshakeCompleted);
 
+// streamResetError: peer_reset with the peer's HTTP/3 code as wireCode (RFC 9114, 8.1).
+Error streamResetError(uint64_t appErrorCode);
+
 // quicVersionName: "v1", "v2" or the hex value.
 QString quicVersionName(uint32_t version);
 
