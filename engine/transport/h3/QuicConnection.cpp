@@ -492,19 +492,27 @@ void QuicConnection::flush()
         return;
     const QScopedValueRollback<bool> guard(m_inFlush, true);
 
-    if (m_writer.tx().isBlocked() && !m_writer.tx().resend(m_sink)) {
-        m_sink->waitForWritable(this);
-        return;
-    }
-    m_app->prepareWrite();
-    if (m_pendingClose) {
+    // close() takes effect at once, even while the socket is full.
+    const auto closePending = [this] {
+        if (!m_pendingClose)
+            return false;
         const auto [code, reason] = *std::exchange(m_pendingClose, std::nullopt);
         ngtcp2_ccerr ccerr;
         ngtcp2_ccerr_default(&ccerr);
         ngtcp2_ccerr_set_application_error(&ccerr, code, nullptr, 0);
         closeWithPacket(ccerr, reason);
+        return true;
+    };
+    if (closePending())
+        return;
+    if (m_writer.tx().isBlocked() && !m_writer.tx().resend(m_sink)) {
+        m_sink->waitForWritable(this);
+        updateTimer(); // what was read may have moved the deadline
         return;
     }
+    m_app->prepareWrite(); // may close (a drained GOAWAY)
+    if (closePending())
+        return;
     if (!isOpen())
         return;
 
