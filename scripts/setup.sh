@@ -19,7 +19,7 @@ MAIN_PACKAGES=(
     # benchmarks and profiling
     nginx-light iperf3 valgrind hyperfine
     # packaging
-    dpkg-dev fakeroot file desktop-file-utils appstream
+    dpkg-dev fakeroot file desktop-file-utils appstream help2man lintian
 )
 # Packages that must come from bookworm-backports (minimum versions in CMake's dependency check).
 BACKPORT_PACKAGES=(
