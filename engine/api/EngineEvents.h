@@ -93,6 +93,11 @@ struct LogEntry
     QString message;
 };
 
+// engineSnapshotToJson: the --snapshot file: the pool snapshot's keys (docs in the README),
+// plus "engine" (state, profile, proxy, tunnel and byte totals, listeners) and
+// "direct_connections" (h1 tunnels, same shape as "connections").
+QByteArray engineSnapshotToJson(const EngineSnapshot &snapshot, bool indented = false);
+
 void registerEngineMetaTypes();
 
 } // namespace qmasque

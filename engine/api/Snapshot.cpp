@@ -1,5 +1,7 @@
 #include "api/Snapshot.h"
 
+#include "api/EngineEvents.h"
+
 #include <array>
 #include <charconv>
 #include <vector>
@@ -282,17 +284,20 @@ void writeDial(JsonWriter &json, const DialSnapshot &dial)
 
 } // namespace
 
-QByteArray snapshotToJson(const PoolSnapshot &snapshot, bool indented)
+namespace {
+
+qsizetype estimateJsonSize(const QList<ConnectionSnapshot> &connections)
 {
     qint64 rows = 0;
-    for (const ConnectionSnapshot &connection : snapshot.connections)
+    for (const ConnectionSnapshot &connection : connections)
         rows += connection.streams.size();
-    QByteArray out;
     // About 400 bytes per stream row, 1 KiB per connection: one allocation in the common case.
-    out.reserve(static_cast<qsizetype>(1024 + 1024 * snapshot.connections.size() + 400 * rows));
+    return static_cast<qsizetype>(1024 + 1024 * connections.size() + 400 * rows);
+}
 
-    JsonWriter json(out, indented);
-    json.beginObject();
+// writePoolFields: the pool snapshot's keys, inside an object the caller opened.
+void writePoolFields(JsonWriter &json, const PoolSnapshot &snapshot)
+{
     json.field("taken_at_ms", snapshot.takenAtMs);
     json.beginObject("totals");
     json.field("connections", snapshot.totals.connections);
@@ -317,6 +322,48 @@ QByteArray snapshotToJson(const PoolSnapshot &snapshot, bool indented)
     json.beginArray("dials");
     for (const DialSnapshot &dial : snapshot.dials)
         writeDial(json, dial);
+    json.endArray();
+}
+
+} // namespace
+
+QByteArray snapshotToJson(const PoolSnapshot &snapshot, bool indented)
+{
+    QByteArray out;
+    out.reserve(estimateJsonSize(snapshot.connections));
+    JsonWriter json(out, indented);
+    json.beginObject();
+    writePoolFields(json, snapshot);
+    json.endObject();
+    if (indented)
+        out.append('\n');
+    return out;
+}
+
+QByteArray engineSnapshotToJson(const EngineSnapshot &snapshot, bool indented)
+{
+    QByteArray out;
+    out.reserve(estimateJsonSize(snapshot.pool.connections) +
+                estimateJsonSize(snapshot.directConnections));
+    JsonWriter json(out, indented);
+    json.beginObject();
+    writePoolFields(json, snapshot.pool);
+    json.beginObject("engine");
+    json.field("state", engineStateName(snapshot.state));
+    json.field("profile", snapshot.profileName);
+    json.field("proxy", snapshot.proxy);
+    json.field("tunnels_opened", snapshot.tunnelsOpened);
+    json.field("tunnels_failed", snapshot.tunnelsFailed);
+    json.field("bytes_sent", snapshot.bytesSent);
+    json.field("bytes_received", snapshot.bytesReceived);
+    json.beginArray("listeners");
+    for (const QString &listener : snapshot.listeners)
+        json.field(nullptr, listener);
+    json.endArray();
+    json.endObject();
+    json.beginArray("direct_connections");
+    for (const ConnectionSnapshot &connection : snapshot.directConnections)
+        writeConnection(json, connection);
     json.endArray();
     json.endObject();
     if (indented)
