@@ -133,36 +133,62 @@ struct Field
 {
     QLatin1StringView key;
     Member member;
+    const char *valueName; // "" for flags
+    const char *help;
 };
 
 const Field kFields[] = {
-    {QLatin1StringView("name"), &Profile::name},
-    {QLatin1StringView("proxy"), &Profile::proxy},
-    {QLatin1StringView("ca"), &Profile::ca},
-    {QLatin1StringView("pin-sha256"), &Profile::pinSha256},
-    {QLatin1StringView("insecure"), &Profile::insecure},
-    {QLatin1StringView("sni"), &Profile::sni},
-    {QLatin1StringView("client-cert"), &Profile::clientCert},
-    {QLatin1StringView("client-key"), &Profile::clientKey},
-    {QLatin1StringView("proxy-auth"), &Profile::proxyAuth},
-    {QLatin1StringView("header"), &Profile::headers},
-    {QLatin1StringView("udp-template"), &Profile::udpTemplate},
-    {QLatin1StringView("tcp-template"), &Profile::tcpTemplate},
-    {QLatin1StringView("ip-template"), &Profile::ipTemplate},
-    {QLatin1StringView("socks"), &Profile::socks},
-    {QLatin1StringView("socks-auth"), &Profile::socksAuth},
-    {QLatin1StringView("http-proxy"), &Profile::httpProxy},
-    {QLatin1StringView("tun"), &Profile::tun},
-    {QLatin1StringView("pool-idle-ms"), &Profile::poolIdleMs},
-    {QLatin1StringView("pool-max-streams"), &Profile::poolMaxStreams},
-    {QLatin1StringView("connect-timeout-ms"), &Profile::connectTimeoutMs},
-    {QLatin1StringView("h2-head-start-ms"), &Profile::h2HeadStartMs},
-    {QLatin1StringView("h1-head-start-ms"), &Profile::h1HeadStartMs},
-    {QLatin1StringView("snapshot"), &Profile::snapshot},
-    {QLatin1StringView("snapshot-ms"), &Profile::snapshotMs},
-    {QLatin1StringView("metrics"), &Profile::metrics},
-    {QLatin1StringView("log-level"), &Profile::logLevel},
-    {QLatin1StringView("demo"), &Profile::demo},
+    {QLatin1StringView("name"), &Profile::name, "NAME", "Profile name shown in the dashboard."},
+    {QLatin1StringView("proxy"), &Profile::proxy, "URL", "The MASQUE proxy, https://HOST[:PORT]."},
+    {QLatin1StringView("ca"), &Profile::ca, "FILE",
+     "Extra trust anchors (PEM) for the proxy certificate."},
+    {QLatin1StringView("pin-sha256"), &Profile::pinSha256, "B64",
+     "Trust the proxy whose SPKI or certificate has this SHA-256 (base64 or hex); repeatable."},
+    {QLatin1StringView("insecure"), &Profile::insecure, "",
+     "Do not verify the proxy certificate (dangerous; logged)."},
+    {QLatin1StringView("sni"), &Profile::sni, "NAME",
+     "TLS server name to send instead of the proxy host."},
+    {QLatin1StringView("client-cert"), &Profile::clientCert, "FILE",
+     "Client certificate (PEM) for mTLS."},
+    {QLatin1StringView("client-key"), &Profile::clientKey, "FILE",
+     "Client private key (PEM) for mTLS."},
+    {QLatin1StringView("proxy-auth"), &Profile::proxyAuth, "AUTH",
+     "Proxy credentials: basic:USER:PASS or bearer:TOKEN."},
+    {QLatin1StringView("header"), &Profile::headers, "NAME:VALUE",
+     "Extra request header for every tunnel; repeatable."},
+    {QLatin1StringView("udp-template"), &Profile::udpTemplate, "TEMPLATE",
+     "CONNECT-UDP URI template (default /.well-known/masque/udp/{target_host}/{target_port}/)."},
+    {QLatin1StringView("tcp-template"), &Profile::tcpTemplate, "TEMPLATE",
+     "connect-tcp URI template (default /.well-known/masque/tcp/{target_host}/{target_port}/)."},
+    {QLatin1StringView("ip-template"), &Profile::ipTemplate, "TEMPLATE",
+     "CONNECT-IP URI template (default /.well-known/masque/ip/{target}/{ipproto}/)."},
+    {QLatin1StringView("socks"), &Profile::socks, "ADDR:PORT",
+     "Open a SOCKS5 listener (loopback unless an address is given)."},
+    {QLatin1StringView("socks-auth"), &Profile::socksAuth, "USER:PASS",
+     "Require SOCKS5 username/password authentication (RFC 1929)."},
+    {QLatin1StringView("http-proxy"), &Profile::httpProxy, "ADDR:PORT",
+     "Open an HTTP proxy listener (CONNECT and absolute-form requests)."},
+    {QLatin1StringView("tun"), &Profile::tun, "NAME",
+     "Create a TUN device carried by one CONNECT-IP tunnel (Linux, CAP_NET_ADMIN)."},
+    {QLatin1StringView("pool-idle-ms"), &Profile::poolIdleMs, "MS",
+     "Close an unused upstream connection after MS milliseconds (0 = never)."},
+    {QLatin1StringView("pool-max-streams"), &Profile::poolMaxStreams, "N|dynamic",
+     "Tunnels per upstream connection, or dynamic (the limit the proxy announces)."},
+    {QLatin1StringView("connect-timeout-ms"), &Profile::connectTimeoutMs, "MS",
+     "Deadline for reaching the proxy and opening a tunnel."},
+    {QLatin1StringView("h2-head-start-ms"), &Profile::h2HeadStartMs, "MS",
+     "How long HTTP/3 races alone before HTTP/2 starts."},
+    {QLatin1StringView("h1-head-start-ms"), &Profile::h1HeadStartMs, "MS",
+     "How long after HTTP/2 the HTTP/1.1 attempt starts."},
+    {QLatin1StringView("snapshot"), &Profile::snapshot, "FILE",
+     "Write the pool snapshot JSON to FILE (atomically) every --snapshot-ms."},
+    {QLatin1StringView("snapshot-ms"), &Profile::snapshotMs, "MS",
+     "Snapshot file interval in milliseconds."},
+    {QLatin1StringView("metrics"), &Profile::metrics, "ADDR:PORT",
+     "Serve OpenMetrics on http://ADDR:PORT/metrics."},
+    {QLatin1StringView("log-level"), &Profile::logLevel, "LEVEL", "debug, info, warning or error."},
+    {QLatin1StringView("demo"), &Profile::demo, "",
+     "Start the built-in proxy and demo targets on loopback and use them."},
 };
 
 constexpr QLatin1StringView kTransportsKey("transports");
@@ -490,6 +516,88 @@ Result<Profile> Profile::fromJson(const QJsonObject &object)
         }
     }
     return profile;
+}
+
+QList<ProfileOption> Profile::options()
+{
+    QList<ProfileOption> list;
+    const auto add = [&list](QLatin1StringView key, const char *valueName, const char *help,
+                             bool repeatable) {
+        list.append({key, QString::fromLatin1(valueName), QString::fromLatin1(help), repeatable});
+    };
+    for (const Field &field : kFields) {
+        const bool repeatable = std::holds_alternative<QStringList Profile::*>(field.member);
+        add(field.key, field.valueName, field.help, repeatable);
+    }
+    add(kTransportsKey, "LIST", "Transports to race, in order: a comma list of h3, h2, h1.", false);
+    add(kTcpModeKey, "MODE",
+        "TCP tunnels as classic CONNECT (connect) or templated connect-tcp (template).", false);
+    add(kUdpForwardKey, "LOCAL=TARGET",
+        "Forward UDP from [ADDR:]PORT to HOST:PORT through CONNECT-UDP; repeatable.", true);
+    add(kTcpForwardKey, "LOCAL=TARGET",
+        "Forward TCP from [ADDR:]PORT to HOST:PORT through a TCP tunnel; repeatable.", true);
+    return list;
+}
+
+Status Profile::applyOption(const QString &key, const QStringList &values)
+{
+    const QString last = values.isEmpty() ? QString() : values.last();
+    const auto field = std::find_if(std::begin(kFields), std::end(kFields),
+                                    [&](const Field &f) { return f.key == key; });
+    if (field != std::end(kFields)) {
+        Status status;
+        std::visit(
+            [&](auto member) {
+                using T = std::remove_cvref_t<decltype(this->*member)>;
+                if constexpr (std::is_same_v<T, QString>) {
+                    this->*member = last;
+                } else if constexpr (std::is_same_v<T, bool>) {
+                    this->*member = true;
+                } else if constexpr (std::is_same_v<T, int>) {
+                    bool ok = false;
+                    int number = last.toInt(&ok);
+                    if (key == u"pool-max-streams" && last == u"dynamic") {
+                        number = 0;
+                        ok = true;
+                    }
+                    if (ok)
+                        this->*member = number;
+                    else
+                        status =
+                            invalid(field->key, QStringLiteral("'%1' is not an integer").arg(last));
+                } else {
+                    this->*member += values;
+                }
+            },
+            field->member);
+        return status;
+    }
+    if (key == kTransportsKey) {
+        QJsonArray names;
+        for (const QString &transport : last.split(u',', Qt::SkipEmptyParts))
+            names.append(transport.trimmed());
+        auto parsed = fromJson(QJsonObject{{kTransportsKey, names}});
+        if (!parsed)
+            return parsed.error();
+        transports = parsed->transports;
+        return {};
+    }
+    if (key == kTcpModeKey) {
+        auto parsed = fromJson(QJsonObject{{kTcpModeKey, last}});
+        if (!parsed)
+            return parsed.error();
+        tcpMode = parsed->tcpMode;
+        return {};
+    }
+    if (key == kUdpForwardKey || key == kTcpForwardKey) {
+        const bool udp = key == kUdpForwardKey;
+        auto list = forwards(udp ? kUdpForwardKey : kTcpForwardKey, toArray(values));
+        if (!list)
+            return list.error();
+        (udp ? udpForwards : tcpForwards) += *list;
+        return {};
+    }
+    return Error(ErrorCode::InvalidConfig, key + QStringLiteral(": unknown option"));
 }
 
 Result<Profile> Profile::load(const QString &path)

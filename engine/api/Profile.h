@@ -44,6 +44,15 @@ enum class TcpMode : quint8
     Template, // templated connect-tcp (draft-ietf-httpbis-connect-tcp)
 };
 
+// ProfileOption: one profile key as a command-line option ("--udp-forward LOCAL=TARGET").
+struct ProfileOption
+{
+    QString key;       // JSON key and long option name
+    QString valueName; // empty for a flag without value
+    QString help;
+    bool repeatable = false;
+};
+
 // Profile: one complete client configuration. The JSON keys are the long command-line flag
 // names ("proxy", "pin-sha256", "udp-forward"), so a profile file and a command line read alike.
 // Values are validated by validate(); every error names the key.
@@ -96,6 +105,12 @@ struct Profile
     QJsonObject toJson() const;
     // fromJson: unknown keys and wrongly typed values are errors naming the key.
     static Result<Profile> fromJson(const QJsonObject &object);
+
+    // options: every key as a command-line option, in the order --help lists them.
+    static QList<ProfileOption> options();
+    // applyOption: sets `key` from command-line values (the last one wins for single values;
+    // repeatable keys take all; flags take none). Errors name the key, as validate() does.
+    Status applyOption(const QString &key, const QStringList &values);
 
     static Result<Profile> load(const QString &path);
     // save: writes atomically (QSaveFile).

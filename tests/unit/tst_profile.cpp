@@ -24,6 +24,9 @@ private Q_SLOTS:
     void invalidValuesNameTheKey();
     void jsonErrorsNameTheKey_data();
     void jsonErrorsNameTheKey();
+    void optionsCoverEveryKey();
+    void applyOptions();
+    void applyOptionErrorsNameTheKey();
 };
 
 void tst_Profile::endpoints_data()
@@ -240,6 +243,64 @@ void tst_Profile::jsonErrorsNameTheKey()
     QCOMPARE(parsed.error().code, ErrorCode::InvalidConfig);
     QVERIFY2(parsed.error().detail.startsWith(key + QStringLiteral(":")),
              qPrintable(parsed.error().detail));
+}
+
+void tst_Profile::optionsCoverEveryKey()
+{
+    QStringList optionKeys;
+    for (const ProfileOption &option : Profile::options()) {
+        QVERIFY2(!option.help.isEmpty(), qPrintable(option.key));
+        optionKeys << option.key;
+    }
+    QStringList jsonKeys = Profile().toJson().keys();
+    optionKeys.sort();
+    jsonKeys.sort();
+    QCOMPARE(optionKeys, jsonKeys);
+}
+
+void tst_Profile::applyOptions()
+{
+    Profile p;
+    QVERIFY(p.applyOption(QStringLiteral("proxy"),
+                          {QStringLiteral("https://a"), QStringLiteral("https://b:8443")})
+                .ok());
+    QCOMPARE(p.proxy, QStringLiteral("https://b:8443")); // last wins
+    QVERIFY(p.applyOption(QStringLiteral("insecure"), {}).ok());
+    QVERIFY(p.insecure);
+    QVERIFY(p.applyOption(QStringLiteral("header"), {QStringLiteral("a:1"), QStringLiteral("b:2")})
+                .ok());
+    QCOMPARE(p.headers.size(), 2);
+    QVERIFY(p.applyOption(QStringLiteral("pool-max-streams"), {QStringLiteral("dynamic")}).ok());
+    QCOMPARE(p.poolMaxStreams, 0);
+    QVERIFY(p.applyOption(QStringLiteral("pool-max-streams"), {QStringLiteral("50")}).ok());
+    QCOMPARE(p.poolMaxStreams, 50);
+    QVERIFY(p.applyOption(QStringLiteral("transports"), {QStringLiteral("h2, h1")}).ok());
+    QCOMPARE(p.transports, QList<TransportKind>({TransportKind::H2, TransportKind::H1}));
+    QVERIFY(p.applyOption(QStringLiteral("tcp-mode"), {QStringLiteral("template")}).ok());
+    QCOMPARE(p.tcpMode, TcpMode::Template);
+    QVERIFY(p.applyOption(QStringLiteral("udp-forward"),
+                          {QStringLiteral("5353=10.0.0.1:53"), QStringLiteral("5354=h:53")})
+                .ok());
+    QCOMPARE(p.udpForwards.size(), 2);
+    QVERIFY(p.validate().ok());
+}
+
+void tst_Profile::applyOptionErrorsNameTheKey()
+{
+    Profile p;
+    const QList<QPair<QString, QString>> bad = {
+        {QStringLiteral("snapshot-ms"), QStringLiteral("soon")},
+        {QStringLiteral("transports"), QStringLiteral("h3,quic")},
+        {QStringLiteral("tcp-mode"), QStringLiteral("raw")},
+        {QStringLiteral("tcp-forward"), QStringLiteral("22")},
+        {QStringLiteral("no-such-option"), QStringLiteral("x")},
+    };
+    for (const auto &[key, value] : bad) {
+        const Status status = p.applyOption(key, {value});
+        QVERIFY2(!status.ok(), qPrintable(key));
+        QVERIFY2(status.error().detail.startsWith(key + QLatin1Char(':')),
+                 qPrintable(status.error().detail));
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Profile)
