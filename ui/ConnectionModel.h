@@ -81,3 +81,7 @@ private:
 };
 
 } // namespace qmasque::ui
+
+// Rows hold only implicitly shared Qt values and plain numbers: QList may move them with memmove
+// (the removal of a range shifts 10 000 rows without running their move constructors).
+Q_DECLARE_TYPEINFO(qmasque::ui::ConnectionModel::Row, Q_RELOCATABLE_TYPE);

@@ -55,6 +55,12 @@ public:
     void setDarkPalette(bool dark);
     bool darkPalette() const { return m_dark; }
 
+Q_SIGNALS:
+    // applied: one snapshot was applied (after every other signal of it). `changedColumns`: the
+    // columns that changed in any row (tick columns included); proxies that sort or filter once
+    // per snapshot (StreamFilterProxy) settle here.
+    void applied(quint64 changedColumns, bool rowsInserted, bool rowsRemoved);
+
 protected:
     // The roles a change in `columns` affects. Default: display, raw value and tool tip, plus
     // decoration and foreground when a coloured column changed.
@@ -195,6 +201,10 @@ void KeyedTableModel::applyRows(QList<Row> &rows, QHash<Key, int> &rowIndex, QLi
         m_lastDiff.inserted = int(fresh.size());
     }
     incoming.clear();
+    ColumnMask changedColumns = ticked;
+    for (const Change &change : changes)
+        changedColumns |= change.columns;
+    Q_EMIT applied(changedColumns, m_lastDiff.inserted > 0, m_lastDiff.removed > 0);
 }
 
 } // namespace qmasque::ui

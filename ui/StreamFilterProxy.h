@@ -11,8 +11,14 @@ namespace qmasque::ui {
 
 // StreamFilterProxy: the streams table's view of StreamModel: the streams of the selected
 // connections (all when none is selected), narrowed by the filter box (text in the target or the
-// local client, protocol, state), sorted by RawValueRole. Reads rows directly from its StreamModel,
-// so filtering 10 000 rows costs no QVariant per row. GUI thread only.
+// local client, protocol, state), sorted by the raw values.
+//
+// Sorting and filtering settle once per snapshot, not once per changed row: dynamic sorting is off
+// and the proxy re-sorts (one layoutChanged) and re-filters when StreamModel::applied() says the
+// snapshot touched the sort column or a filtered column. A QSortFilterProxyModel re-sorting on
+// each of a tick's ~1000 dataChanged signals costs several times more, and each of its
+// layoutChanged makes the view lay out 10 000 rows again. Rows are compared and filtered straight
+// from StreamModel's rows (no QVariant per comparison). GUI thread only.
 class StreamFilterProxy final : public QSortFilterProxyModel
 {
     Q_OBJECT
@@ -20,7 +26,7 @@ class StreamFilterProxy final : public QSortFilterProxyModel
 public:
     explicit StreamFilterProxy(QObject *parent = nullptr);
 
-    // setStreamModel: the source; not owned, must outlive the proxy or be reset first.
+    // setStreamModel: the source; not owned, must outlive the proxy or be replaced first.
     void setStreamModel(StreamModel *model);
     StreamModel *streamModel() const { return m_model; }
 
@@ -34,15 +40,23 @@ public:
     // visibleKeys: the streams the view shows now, in view order ("close filtered").
     QList<StreamKey> visibleKeys() const;
 
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
+    bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
+    void handleApplied(quint64 changedColumns, bool rowsInserted, bool rowsRemoved);
+    void refilter();
+    void resort();
+
     StreamModel *m_model = nullptr; // not owned
     QSet<quint64> m_connections;
     QString m_text;
     std::optional<TunnelProtocol> m_protocol;
     std::optional<StreamState> m_state;
+    QMetaObject::Connection m_appliedConnection;
 };
 
 } // namespace qmasque::ui

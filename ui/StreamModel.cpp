@@ -132,8 +132,11 @@ QVariant StreamModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const Row &row = m_rows.at(index.row());
-    const int column = index.column();
+    return cellData(m_rows.at(index.row()), index.column(), role, darkPalette());
+}
+
+QVariant StreamModel::cellData(const Row &row, int column, int role, bool dark)
+{
     switch (role) {
     case Qt::DisplayRole:
         return display(row, column);
@@ -147,9 +150,9 @@ QVariant StreamModel::data(const QModelIndex &index, int role) const
         return column == State ? QVariant(icons::streamState(row.stream.state)) : QVariant();
     case Qt::ForegroundRole:
         if (column == State)
-            return theme::streamStateColor(row.stream.state, darkPalette());
+            return theme::streamStateColor(row.stream.state, dark);
         if (column == Status && refused(row.stream))
-            return theme::errorColor(darkPalette());
+            return theme::errorColor(dark);
         return {};
     case StateRole:
         return int(row.stream.state);
@@ -160,7 +163,7 @@ QVariant StreamModel::data(const QModelIndex &index, int role) const
     }
 }
 
-QVariant StreamModel::display(const Row &row, int column) const
+QVariant StreamModel::display(const Row &row, int column)
 {
     const StreamSnapshot &s = row.stream;
     switch (column) {
@@ -201,7 +204,7 @@ QVariant StreamModel::display(const Row &row, int column) const
     }
 }
 
-QVariant StreamModel::raw(const Row &row, int column) const
+QVariant StreamModel::raw(const Row &row, int column)
 {
     const StreamSnapshot &s = row.stream;
     switch (column) {
@@ -240,7 +243,7 @@ QVariant StreamModel::raw(const Row &row, int column) const
     }
 }
 
-QVariant StreamModel::toolTip(const Row &row, int column) const
+QVariant StreamModel::toolTip(const Row &row, int column)
 {
     const StreamSnapshot &s = row.stream;
     switch (column) {
