@@ -96,7 +96,9 @@ KeyedTableModel::ColumnMask ConnectionModel::diffColumns(const Row &a, const Row
     };
     mark(x.proxyHost != y.proxyHost || x.proxyPort != y.proxyPort || x.fingerprint != y.fingerprint,
          Proxy);
-    mark(x.transport != y.transport || a.direct != b.direct, Transport);
+    mark(x.transport != y.transport || a.direct != b.direct || s.alpn != t.alpn ||
+             s.quicVersion != t.quicVersion,
+         Transport);
     mark(s.alpn != t.alpn, Alpn);
     mark(s.quicVersion != t.quicVersion, QuicVersion);
     mark(x.state != y.state, State);
@@ -182,7 +184,11 @@ QVariant ConnectionModel::display(const Row &row, int column) const
     case Proxy:
         return Endpoint{c.proxyHost, c.proxyPort}.toString();
     case Transport:
-        return row.direct ? tr("h1 (direct)") : QString::fromLatin1(transportKindName(c.transport));
+        if (row.direct)
+            return tr("h1 direct");
+        if (h3 && !s.quicVersion.isEmpty())
+            return QStringLiteral("h3 · QUIC %1").arg(s.quicVersion);
+        return QString::fromLatin1(transportKindName(c.transport));
     case Alpn:
         return unknownIfEmpty(s.alpn);
     case QuicVersion:
@@ -283,10 +289,15 @@ QVariant ConnectionModel::toolTip(const Row &row, int column) const
     switch (column) {
     case Proxy:
         return tr("Pool key: %1").arg(c.fingerprint);
-    case Transport:
-        return row.direct ? tr("HTTP/1.1 tunnel on its own TLS connection (never pooled)")
-                          : tr("Pooled %1 connection")
-                                .arg(QLatin1StringView(transportKindName(c.transport)));
+    case Transport: {
+        const QString kind =
+            row.direct
+                ? tr("HTTP/1.1 tunnel on its own TLS connection (never pooled)")
+                : tr("Pooled %1 connection").arg(QLatin1StringView(transportKindName(c.transport)));
+        const QString quic =
+            s.quicVersion.isEmpty() ? QString() : tr(", QUIC version %1").arg(s.quicVersion);
+        return QString(kind + tr("\nALPN %1%2").arg(unknownIfEmpty(s.alpn), quic));
+    }
     case State:
         switch (c.state) {
         case ConnectionState::Dialing:

@@ -2,17 +2,23 @@
 
 namespace qmasque::ui {
 
-namespace {
-
-// rate: bytes per second between two counter readings; 0 when the counter went backwards.
-double rate(quint64 now, quint64 before, qint64 elapsedMs)
+TrafficHistory::Rates TrafficHistory::RateWindow::add(qint64 timeMs, quint64 sent, quint64 received,
+                                                      qint64 spanMs)
 {
-    if (elapsedMs <= 0 || now < before)
-        return 0;
-    return double(now - before) * 1000.0 / double(elapsedMs);
+    if (!m_readings.isEmpty() &&
+        (sent < m_readings.constLast().sent || received < m_readings.constLast().received ||
+         timeMs <= m_readings.constLast().timeMs))
+        m_readings.clear(); // restarted counters (or clock): start over, no spike
+    m_readings.append({timeMs, sent, received});
+    // Keep the newest reading at least `spanMs` old, and everything after it.
+    while (m_readings.size() > 2 && m_readings.at(1).timeMs <= timeMs - spanMs)
+        m_readings.removeFirst();
+    if (m_readings.size() < 2)
+        return {};
+    const Reading &from = m_readings.constFirst();
+    const double seconds = double(timeMs - from.timeMs) / 1000.0;
+    return {double(sent - from.sent) / seconds, double(received - from.received) / seconds, true};
 }
-
-} // namespace
 
 TrafficHistory::TrafficHistory(qint64 windowMs)
     : m_windowMs(windowMs)
@@ -21,22 +27,15 @@ TrafficHistory::TrafficHistory(qint64 windowMs)
 void TrafficHistory::add(const EngineSnapshot &snapshot, qint64 fallbackNowMs)
 {
     const qint64 now = snapshot.pool.takenAtMs > 0 ? snapshot.pool.takenAtMs : fallbackNowMs;
-    if (m_havePrevious && now <= m_lastSampleMs)
+    if (m_latestMs > 0 && now <= m_latestMs)
         return; // a repeated or out-of-order snapshot adds no information
     m_latestMs = now;
 
-    if (m_havePrevious) {
-        const qint64 elapsed = now - m_lastSampleMs;
-        m_rates.upBytesPerSecond = rate(snapshot.bytesSent, m_lastSent, elapsed);
-        m_rates.downBytesPerSecond = rate(snapshot.bytesReceived, m_lastReceived, elapsed);
-        m_rates.valid = true;
+    m_rates = m_counters.add(now, snapshot.bytesSent, snapshot.bytesReceived, kRateSpanMs);
+    if (m_rates.valid) {
         m_up << QPointF(double(now), m_rates.upBytesPerSecond);
         m_down << QPointF(double(now), m_rates.downBytesPerSecond);
     }
-    m_havePrevious = true;
-    m_lastSampleMs = now;
-    m_lastSent = snapshot.bytesSent;
-    m_lastReceived = snapshot.bytesReceived;
 
     qint64 tunnels = snapshot.directConnections.size();
     for (const ConnectionSnapshot &connection : snapshot.pool.connections)
@@ -68,11 +67,8 @@ void TrafficHistory::addConnection(const ConnectionSnapshot &connection, qint64 
 {
     ConnectionSeries &series = m_connections[connection.id];
     const TransportStats &stats = connection.stats;
-    if (series.lastSampleMs > 0) {
-        const qint64 elapsed = nowMs - series.lastSampleMs;
-        series.rates.upBytesPerSecond = rate(stats.bytesSent, series.lastSent, elapsed);
-        series.rates.downBytesPerSecond = rate(stats.bytesReceived, series.lastReceived, elapsed);
-        series.rates.valid = true;
+    series.rates = series.counters.add(nowMs, stats.bytesSent, stats.bytesReceived, kRateSpanMs);
+    if (series.rates.valid) {
         series.up << QPointF(double(nowMs), series.rates.upBytesPerSecond);
         series.down << QPointF(double(nowMs), series.rates.downBytesPerSecond);
     }
@@ -81,9 +77,6 @@ void TrafficHistory::addConnection(const ConnectionSnapshot &connection, qint64 
     if (stats.minRttUs >= 0)
         series.minRttMs << QPointF(double(nowMs), double(stats.minRttUs) / 1000.0);
     series.lastSeenMs = nowMs;
-    series.lastSampleMs = nowMs;
-    series.lastSent = stats.bytesSent;
-    series.lastReceived = stats.bytesReceived;
 }
 
 void TrafficHistory::clear()

@@ -9,11 +9,13 @@
 namespace qmasque::ui {
 
 // TrafficHistory: the chart data, derived from successive snapshots. Rates are byte-counter
-// deltas divided by the time between the snapshots (PoolSnapshot::takenAtMs). Points are
-// (x = wall-clock ms since the Unix epoch, y = value) and older than `windowMs` behind the newest
-// snapshot are dropped. Per connection: wire throughput, smoothed and minimum RTT; a connection's
-// series outlive the connection by one window (a closed connection stays inspectable). A counter
-// that goes backwards (engine restarted) restarts the rate without a spike. GUI thread only.
+// deltas divided by the time between snapshots (PoolSnapshot::takenAtMs), over the last second
+// (`rateSpanMs`; four snapshots at 4 Hz) so one busy or quiet tick does not make the rate jump.
+// Points are (x = wall-clock ms since the Unix epoch, y = value) and older than `windowMs` behind
+// the newest snapshot are dropped. Per connection: wire throughput, smoothed and minimum RTT; a
+// connection's series outlive the connection by one window (a closed connection stays inspectable).
+// A counter that goes backwards (engine restarted) restarts the rate without a spike. GUI thread
+// only.
 class TrafficHistory
 {
 public:
@@ -24,6 +26,24 @@ public:
         bool valid = false; // false until two snapshots were seen
     };
 
+    // RateWindow: byte counters over the last `span` ms, and the rate across them.
+    class RateWindow
+    {
+    public:
+        // add: a reading at `timeMs`; returns the rate since the oldest reading within the span
+        // (invalid for the first reading, and after a counter went backwards).
+        Rates add(qint64 timeMs, quint64 sent, quint64 received, qint64 spanMs);
+
+    private:
+        struct Reading
+        {
+            qint64 timeMs;
+            quint64 sent;
+            quint64 received;
+        };
+        QList<Reading> m_readings; // ascending time
+    };
+
     struct ConnectionSeries
     {
         QList<QPointF> up; // bytes per second
@@ -32,10 +52,10 @@ public:
         QList<QPointF> minRttMs;
         Rates rates;
         qint64 lastSeenMs = 0;
-        quint64 lastSent = 0;
-        quint64 lastReceived = 0;
-        qint64 lastSampleMs = 0;
+        RateWindow counters;
     };
+
+    static constexpr qint64 kRateSpanMs = 1000;
 
     explicit TrafficHistory(qint64 windowMs = 5 * 60 * 1000);
 
@@ -58,10 +78,7 @@ private:
 
     qint64 m_windowMs;
     qint64 m_latestMs = 0;
-    qint64 m_lastSampleMs = 0;
-    quint64 m_lastSent = 0;
-    quint64 m_lastReceived = 0;
-    bool m_havePrevious = false;
+    RateWindow m_counters;
     Rates m_rates;
     QList<QPointF> m_up;
     QList<QPointF> m_down;

@@ -357,7 +357,7 @@ void TestDashboardModels::directTunnelsAreRowsOfTheirOwn()
     QCOMPARE(connections.rowCount(), 2);
     QVERIFY(connections.rowAt(connections.rowOf(9)).direct);
     QCOMPARE(connections.index(connections.rowOf(9), ConnectionModel::Transport).data().toString(),
-             QStringLiteral("h1 (direct)"));
+             QStringLiteral("h1 direct"));
     QCOMPARE(streams.rowCount(), 2);
     const int row = streams.rowOf({9, 1});
     QVERIFY(row >= 0);

@@ -71,6 +71,9 @@ public:
     void emitTunnelClosed(const TunnelRecord &record) { Q_EMIT tunnelClosed(record); }
     void emitRaceFinished(const RaceRecord &record) { Q_EMIT raceFinished(record); }
     void emitLogged(const LogEntry &entry) { Q_EMIT logged(entry); }
+    // step: one generator tick now (as the timer would do): forwards the tick's closed tunnels,
+    // races and log lines, then publishes the snapshot, unless one is still in flight.
+    void step() { handleTick(); }
 
 public Q_SLOTS:
     void start(const qmasque::Profile &profile) override;

@@ -169,6 +169,10 @@ void SnapshotGenerator::tickConnection(Connection &connection, qint64 elapsedMs)
     case ConnectionState::Dialing:
         if (connection.ticksInState >= 2) {
             setConnectionState(connection, ConnectionState::Ready);
+            if (connection.direct) { // an h1 tunnel sends its request once TLS is up
+                connection.streams << makeStream(connection, false);
+                ++m_counters.checkouts;
+            }
             log(QtInfoMsg, connection.direct ? "qmasque.h1" : "qmasque.pool",
                 QStringLiteral("connection %1 ready: %2, %3, %4")
                     .arg(c.id)
