@@ -7,6 +7,7 @@
 #include "ui/RaceModel.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QTimer>
 
 namespace qmasque::ui {
@@ -112,6 +113,8 @@ void DashboardController::setSnapshotInterval(int milliseconds)
 
 void DashboardController::handleSnapshot(const EngineSnapshot &snapshot)
 {
+    QElapsedTimer timer;
+    timer.start();
     m_latest = snapshot;
     if (snapshot.state == EngineState::Stopped || snapshot.state == EngineState::Failed) {
         m_latest.pool.connections.clear();
@@ -143,6 +146,7 @@ void DashboardController::handleSnapshot(const EngineSnapshot &snapshot)
 
     if (!m_paused)
         flushEvents(); // closed tunnels and the rows they left vanish together
+    m_lastSnapshotNs = timer.nsecsElapsed();
     Q_EMIT snapshotProcessed();
     // EngineControl::acknowledgeSnapshot: the engine builds the next snapshot only after this.
     m_link->acknowledgeSnapshot();

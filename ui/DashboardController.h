@@ -61,6 +61,9 @@ public:
     bool isPaused() const { return m_paused; }
     // snapshotsApplied: snapshots applied to the tables (not counting paused ones).
     quint64 snapshotsApplied() const { return m_applied; }
+    // lastSnapshotNs: how long handling the last snapshot took on the GUI thread (models,
+    // proxies, history), in nanoseconds; the repaint it causes comes later.
+    qint64 lastSnapshotNs() const { return m_lastSnapshotNs; }
 
     void setPaused(bool paused);
     void setDarkPalette(bool dark);
@@ -107,6 +110,7 @@ private:
     Error m_error;
     bool m_paused = false;
     quint64 m_applied = 0;
+    qint64 m_lastSnapshotNs = 0;
     QList<TunnelRecord> m_pendingClosed; // bounded by the closed model's capacity
     QList<RaceRecord> m_pendingRaces;
     QList<LogEntry> m_pendingLog;

@@ -188,7 +188,8 @@ void SnapshotGenerator::tickConnection(Connection &connection, qint64 elapsedMs)
                 QStringLiteral("connection %1: GOAWAY received, draining %2 streams")
                     .arg(c.id)
                     .arg(connection.streams.size()));
-        } else if (!connection.direct && connection.targetStreams > 0 && uniform() < 0.003) {
+        } else if (!connection.direct && connection.targetStreams > 0 &&
+                   uniform() < m_config.idleChance) {
             connection.targetStreams = 0; // its tunnels end; the idle timer takes over
         }
         break;

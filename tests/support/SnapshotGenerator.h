@@ -21,6 +21,7 @@ struct SnapshotGeneratorConfig
     double streamChurn = 0.02;      // chance per tick that an open stream starts closing
     double connectionChurn = 0.004; // chance per tick that a ready connection receives GOAWAY
     double failureRate = 0.05;      // fraction of new tunnels the proxy refuses
+    double idleChance = 0.003;      // chance per tick that a connection's tunnels all end (idle)
     qint64 intervalMs = 250;        // the tick length `next()` advances by
     qint64 idleTimeoutMs = 30000;   // an unused connection closes after this
     quint32 seed = 1;
