@@ -2,6 +2,7 @@
 
 #include "ui/Theme.h"
 
+#include <QtCore/QEvent>
 #include <QtWidgets/QCheckBox>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QFileDialog>
@@ -197,15 +198,13 @@ ProfileForm::ProfileForm(QWidget *parent)
     m_editors.insert(QStringLiteral("log-level"), m_logLevel);
     addField(observe, QStringLiteral("log-level"), tr("Log level"), m_logLevel);
 
-    QPalette errorPalette = m_generalError->palette();
-    errorPalette.setColor(QPalette::WindowText, theme::errorColor(theme::isDark(palette())));
-    m_generalError->setPalette(errorPalette);
     m_generalError->setWordWrap(true);
     m_generalError->hide();
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_pages);
     layout->addWidget(m_generalError);
+    applyColours();
     setProfile(Profile{});
 }
 
@@ -236,19 +235,12 @@ void ProfileForm::addField(QFormLayout *form, const QString &key, const QString 
     if (!help.isEmpty()) {
         auto *hint = new QLabel(help, cell);
         hint->setWordWrap(true);
-        QPalette pal = hint->palette();
-        QColor muted = pal.color(QPalette::WindowText);
-        muted.setAlphaF(0.7);
-        pal.setColor(QPalette::WindowText, muted);
-        hint->setPalette(pal);
+        m_hints << hint;
         column->addWidget(hint);
     }
     auto *error = new QLabel(cell);
     error->setObjectName(QStringLiteral("error-") + key);
     error->setWordWrap(true);
-    QPalette pal = error->palette();
-    pal.setColor(QPalette::WindowText, theme::errorColor(theme::isDark(palette())));
-    error->setPalette(pal);
     error->hide();
     column->addWidget(error);
     form->addRow(label, cell);
@@ -480,6 +472,29 @@ void ProfileForm::showError(const QString &key, const QString &message)
     const QIcon warning = style()->standardIcon(QStyle::SP_MessageBoxWarning);
     for (int page = 0; page < m_pages->count(); ++page)
         m_pages->setTabIcon(page, page == errorPage ? warning : QIcon());
+}
+
+void ProfileForm::applyColours()
+{
+    const QPalette &pal = palette();
+    QPalette errorPalette = pal;
+    errorPalette.setColor(QPalette::WindowText, theme::errorColor(theme::isDark(pal)));
+    for (const Field &field : std::as_const(m_fields))
+        field.error->setPalette(errorPalette);
+    m_generalError->setPalette(errorPalette);
+    QPalette hintPalette = pal;
+    QColor muted = pal.color(QPalette::WindowText);
+    muted.setAlphaF(0.7);
+    hintPalette.setColor(QPalette::WindowText, muted);
+    for (QLabel *hint : std::as_const(m_hints))
+        hint->setPalette(hintPalette);
+}
+
+void ProfileForm::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        applyColours();
 }
 
 void ProfileForm::handleEdited()

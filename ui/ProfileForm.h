@@ -50,6 +50,9 @@ Q_SIGNALS:
     // edited: a field changed (the form re-validated already).
     void edited();
 
+protected:
+    void changeEvent(QEvent *event) override;
+
 private:
     struct Field
     {
@@ -66,11 +69,14 @@ private:
     QSpinBox *spinBox(const QString &key, const QString &suffix);
     QWidget *fileRow(QLineEdit *edit, const QString &title);
     void showError(const QString &key, const QString &message);
+    // applyColours: error lines in the error colour, help lines muted, for the current palette.
+    void applyColours();
     void handleEdited();
 
     QTabWidget *m_pages; // child
     QHash<QString, Field> m_fields;
     QHash<QString, QWidget *> m_editors; // key -> the widget holding the value
+    QList<QLabel *> m_hints;             // children: the help lines
     QLabel *m_generalError;              // child: a message naming no known field
     QListWidget *m_transports;           // child
     QCheckBox *m_insecure;               // child

@@ -70,8 +70,7 @@ SettingsDialog::SettingsDialog(const QString &profileDirectory, QWidget *parent)
     splitter->setChildrenCollapsible(false);
 
     auto *box = new QDialogButtonBox(QDialogButtonBox::Close, this);
-    box->addButton(m_save, QDialogButtonBox::AcceptRole);
-    disconnect(box, &QDialogButtonBox::accepted, nullptr, nullptr);
+    box->addButton(m_save, QDialogButtonBox::ActionRole); // saving keeps the dialog open
     connect(box, &QDialogButtonBox::rejected, this, &QDialog::reject);
     auto *bottom = new QHBoxLayout;
     bottom->addWidget(m_status, 1);

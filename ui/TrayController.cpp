@@ -31,6 +31,7 @@ TrayController::TrayController(QAction *connectAction, QAction *disconnectAction
 
 TrayController::~TrayController()
 {
+    delete m_icon; // before the menu it shows
     delete m_menu;
 }
 

@@ -1,35 +1,14 @@
 #include "support/SnapshotGenerator.h"
 
+#include "support/SnapshotTraffic.h"
+
 #include <algorithm>
-#include <array>
 
 namespace qmasque::test {
 
 namespace {
 
 constexpr qint64 kDefaultStartMs = 1'700'000'000'000;
-
-constexpr std::array kUdpTargets = {"dns.google:53",           "1.1.1.1:53",
-                                    "time.cloudflare.com:123", "stun.example.org:3478",
-                                    "[2606:4700::1111]:53",    "quic.example.org:443",
-                                    "game.example.net:27015"};
-constexpr std::array kTcpTargets = {
-    "example.com:443",      "github.com:443",      "api.example.org:443",
-    "mail.example.net:993", "ssh.example.org:22",  "news.example.com:80",
-    "[2001:db8::10]:443",   "cdn.example.net:443", "chat.example.org:5222"};
-constexpr std::array kIpTargets = {"10.0.0.0/8", "192.0.2.0/24", "::/0"};
-constexpr std::array kCiphers = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-                                 "TLS_CHACHA20_POLY1305_SHA256"};
-constexpr std::array kGroups = {"x25519", "secp256r1", "X25519MLKEM768"};
-constexpr std::array kRefusals = {
-    std::pair{403, "destination_ip_prohibited"}, std::pair{502, "dns_error; rcode=NXDOMAIN"},
-    std::pair{504, "connection_timeout"}, std::pair{502, "connection_refused"}};
-
-template<typename Array>
-QString pick(QRandomGenerator &random, const Array &values)
-{
-    return QString::fromUtf8(values[random.bounded(int(values.size()))]);
-}
 
 } // namespace
 
@@ -144,11 +123,9 @@ void SnapshotGenerator::tick(qint64 elapsedMs)
             race.tunnelId = m_nextTunnelId++;
             race.proxy =
                 QStringLiteral("https://%1:%2").arg(m_config.proxyHost).arg(m_config.proxyPort);
-            race.target = pick(m_random, kTcpTargets);
+            race.target = traffic::tcpTarget(m_random);
             race.startedAtMs = m_nowMs - 5000;
-            race.attempts = {{TransportKind::H3, 0, 5000, QStringLiteral("handshake_timeout")},
-                             {TransportKind::H2, 250, 1200, QStringLiteral("tls_pin_mismatch")},
-                             {TransportKind::H1, 750, 1100, QStringLiteral("tls_pin_mismatch")}};
+            race.attempts = traffic::raceAttempts(m_random, std::nullopt);
             race.error = QStringLiteral("race_timeout");
             m_races << race;
             ++m_tunnelsFailed;
@@ -267,10 +244,9 @@ void SnapshotGenerator::tickStream(Connection &connection, Stream &stream)
         if (stream.ticksInState < 1)
             break;
         if (stream.refused) {
-            const auto &refusal = kRefusals[m_random.bounded(int(kRefusals.size()))];
-            s.responseStatus = refusal.first;
-            s.proxyStatus =
-                m_config.proxyHost + QStringLiteral("; error=") + QLatin1StringView(refusal.second);
+            const auto [status, error] = traffic::refusal(m_random);
+            s.responseStatus = status;
+            s.proxyStatus = m_config.proxyHost + QStringLiteral("; error=") + error;
             s.state = StreamState::Closing;
             stream.ticksInState = 0;
             ++m_tunnelsFailed;
@@ -391,8 +367,8 @@ void SnapshotGenerator::addConnection(bool direct, bool warm)
                             ? (uniform() < 0.8 ? QStringLiteral("v1") : QStringLiteral("v2"))
                             : QString();
     stats.tlsVersion = QStringLiteral("TLSv1.3");
-    stats.tlsCipher = pick(m_random, kCiphers);
-    stats.tlsGroup = pick(m_random, kGroups);
+    stats.tlsCipher = traffic::tlsCipher(m_random);
+    stats.tlsGroup = traffic::tlsGroup(m_random);
     stats.peerCertificate =
         QStringLiteral("CN=%1, issuer CN=Example CA, expires 2027-03-01").arg(c.proxyHost);
     if (!direct) {
@@ -406,7 +382,7 @@ void SnapshotGenerator::addConnection(bool direct, bool warm)
     }
 
     ++m_counters.dialsStarted;
-    raceFor(connection, direct ? pick(m_random, kTcpTargets) : pick(m_random, kUdpTargets));
+    raceFor(connection, direct ? traffic::tcpTarget(m_random) : traffic::udpTarget(m_random));
     if (warm) {
         c.state = ConnectionState::Ready;
         const int streams = std::min<int>(connection.targetStreams, int(c.streamLimit));
@@ -440,19 +416,19 @@ SnapshotGenerator::Stream SnapshotGenerator::makeStream(Connection &connection, 
                                    : TunnelProtocol::Ip;
     switch (s.protocol) {
     case TunnelProtocol::Udp:
-        s.target = pick(m_random, kUdpTargets);
+        s.target = traffic::udpTarget(m_random);
         s.localClient = uniform() < 0.5
                             ? QStringLiteral("udp-forward 127.0.0.1:5353")
                             : QStringLiteral("socks5 127.0.0.1:%1").arg(between(40000, 60999));
         break;
     case TunnelProtocol::Tcp:
-        s.target = pick(m_random, kTcpTargets);
+        s.target = traffic::tcpTarget(m_random);
         s.localClient = uniform() < 0.6
                             ? QStringLiteral("socks5 127.0.0.1:%1").arg(between(40000, 60999))
                             : QStringLiteral("http-proxy 127.0.0.1:%1").arg(between(40000, 60999));
         break;
     case TunnelProtocol::Ip:
-        s.target = pick(m_random, kIpTargets);
+        s.target = traffic::ipTarget(m_random);
         s.localClient = QStringLiteral("tun qmasque0");
         break;
     }
@@ -517,34 +493,13 @@ void SnapshotGenerator::closeStreamRecord(const Connection &connection, const St
 
 void SnapshotGenerator::raceFor(const Connection &connection, const QString &target)
 {
-    // The racer (DESIGN.md, Tunnels): h3 at 0 ms, h2 250 ms later, h1 500 ms after h2; the first
-    // 2xx wins and the others are cancelled.
     RaceRecord race;
     race.tunnelId = m_nextTunnelId; // the tunnel that needed this connection
     race.proxy = QStringLiteral("https://%1:%2").arg(m_config.proxyHost).arg(m_config.proxyPort);
     race.target = target;
     race.startedAtMs = m_nowMs;
     const TransportKind winner = connection.snapshot.transport;
-    if (winner == TransportKind::H3) {
-        const qint64 h3 = qint64(between(18, 320));
-        race.attempts << RaceAttempt{TransportKind::H3, 0, h3, QStringLiteral("won")};
-        if (h3 > 250)
-            race.attempts << RaceAttempt{TransportKind::H2, 250, h3 - 250,
-                                         QStringLiteral("cancelled")};
-    } else if (winner == TransportKind::H2) {
-        const bool h3Failed = uniform() < 0.6;
-        const qint64 h2 = qint64(between(30, 200));
-        race.attempts << RaceAttempt{
-            TransportKind::H3, 0, h3Failed ? qint64(between(60, 240)) : 250 + h2,
-            h3Failed ? QStringLiteral("quic_handshake_failed") : QStringLiteral("cancelled")};
-        race.attempts << RaceAttempt{TransportKind::H2, 250, h2, QStringLiteral("won")};
-    } else {
-        const qint64 h1 = qint64(between(40, 220));
-        race.attempts << RaceAttempt{TransportKind::H3, 0, 750 + h1, QStringLiteral("cancelled")};
-        race.attempts << RaceAttempt{TransportKind::H2, 250, qint64(between(40, 300)),
-                                     QStringLiteral("no_extended_connect")};
-        race.attempts << RaceAttempt{TransportKind::H1, 750, h1, QStringLiteral("won")};
-    }
+    race.attempts = traffic::raceAttempts(m_random, winner);
     race.winner = winner;
     m_races << race;
 }
