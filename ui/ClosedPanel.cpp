@@ -46,13 +46,13 @@ ClosedPanel::ClosedPanel(ClosedTunnelModel *model, QWidget *parent)
     m_view->sortByColumn(ClosedTunnelModel::Closed, Qt::DescendingOrder);
     const int ch = m_view->fontMetrics().horizontalAdvance(QLatin1Char('0'));
     const std::pair<int, int> widths[] = {
-        {ClosedTunnelModel::Closed, 8},       {ClosedTunnelModel::Duration, 8},
+        {ClosedTunnelModel::Closed, 8},       {ClosedTunnelModel::Duration, 7},
         {ClosedTunnelModel::Protocol, 11},    {ClosedTunnelModel::Transport, 4},
-        {ClosedTunnelModel::Target, 22},      {ClosedTunnelModel::LocalClient, 22},
-        {ClosedTunnelModel::Stream, 11},      {ClosedTunnelModel::Status, 6},
-        {ClosedTunnelModel::ProxyStatus, 24}, {ClosedTunnelModel::Reason, 18},
-        {ClosedTunnelModel::OpenLatency, 9},  {ClosedTunnelModel::BytesOut, 8},
-        {ClosedTunnelModel::BytesIn, 8},      {ClosedTunnelModel::Datagrams, 14},
+        {ClosedTunnelModel::Target, 20},      {ClosedTunnelModel::LocalClient, 20},
+        {ClosedTunnelModel::Stream, 10},      {ClosedTunnelModel::Status, 6},
+        {ClosedTunnelModel::ProxyStatus, 32}, {ClosedTunnelModel::Reason, 18},
+        {ClosedTunnelModel::OpenLatency, 8},  {ClosedTunnelModel::BytesOut, 8},
+        {ClosedTunnelModel::BytesIn, 8},      {ClosedTunnelModel::Datagrams, 11},
         {ClosedTunnelModel::Dropped, 7}};
     for (const auto &[column, chars] : widths)
         m_view->horizontalHeader()->resizeSection(column, chars * ch + 12);

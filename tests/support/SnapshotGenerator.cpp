@@ -221,8 +221,10 @@ void SnapshotGenerator::tickConnection(Connection &connection, qint64 elapsedMs)
 
     // Transport measurements drift a little every tick, as a live connection's do.
     if (c.state != ConnectionState::Dialing && c.stats.smoothedRttUs > 0) {
-        const qint64 step = qint64(m_random.bounded(1200)) - 600;
-        c.stats.smoothedRttUs = std::clamp<qint64>(c.stats.smoothedRttUs + step, 4000, 180000);
+        // Jitter around the path's RTT, pulled back towards it (a queue builds and drains).
+        const qint64 pull = (connection.baseRttUs - c.stats.smoothedRttUs) / 16;
+        const qint64 step = pull + qint64(m_random.bounded(1600)) - 800;
+        c.stats.smoothedRttUs = std::clamp<qint64>(c.stats.smoothedRttUs + step, 2000, 400000);
         c.stats.minRttUs = std::min(c.stats.minRttUs, c.stats.smoothedRttUs);
         c.stats.rttVarianceUs = c.stats.smoothedRttUs / 8 + qint64(m_random.bounded(500));
         if (c.transport == TransportKind::H3) {
@@ -372,7 +374,8 @@ void SnapshotGenerator::addConnection(bool direct, bool warm)
     stats.peerCertificate =
         QStringLiteral("CN=%1, issuer CN=Example CA, expires 2027-03-01").arg(c.proxyHost);
     if (!direct) {
-        stats.smoothedRttUs = qint64(between(12'000, 60'000));
+        connection.baseRttUs = qint64(between(12'000, 60'000));
+        stats.smoothedRttUs = connection.baseRttUs;
         stats.minRttUs = stats.smoothedRttUs - stats.smoothedRttUs / 5;
         stats.rttVarianceUs = stats.smoothedRttUs / 8;
     }

@@ -78,6 +78,7 @@ private:
         QList<Stream> streams;
         bool direct = false;
         int targetStreams = 0; // the generator opens streams until this many are in use
+        qint64 baseRttUs = 0;  // the path's RTT the measured one wanders around
         int ticksInState = 0;
         qint64 nextStreamId = 0;
         qint64 createdAtMs = 0;

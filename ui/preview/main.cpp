@@ -200,6 +200,9 @@ int takeScreenshots(FakeEngine &engine, MainWindow &window, const QString &direc
         window.tabs()->setCurrentIndex(tab);
         ok = save(&window, directory, QStringLiteral("dark-") + QString::fromLatin1(name)) && ok;
     }
+    dialog->show(); // still showing the invalid proxy URL
+    ok = save(dialog, directory, QStringLiteral("dark-settings-error")) && ok;
+    dialog->close();
     return ok ? 0 : 1;
 }
 
