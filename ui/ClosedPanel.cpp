@@ -48,14 +48,14 @@ ClosedPanel::ClosedPanel(ClosedTunnelModel *model, QWidget *parent)
     const std::pair<int, int> widths[] = {
         {ClosedTunnelModel::Closed, 8},       {ClosedTunnelModel::Duration, 7},
         {ClosedTunnelModel::Protocol, 11},    {ClosedTunnelModel::Transport, 4},
-        {ClosedTunnelModel::Target, 20},      {ClosedTunnelModel::LocalClient, 20},
+        {ClosedTunnelModel::Target, 20},      {ClosedTunnelModel::LocalClient, 21},
         {ClosedTunnelModel::Stream, 10},      {ClosedTunnelModel::Status, 6},
-        {ClosedTunnelModel::ProxyStatus, 32}, {ClosedTunnelModel::Reason, 18},
+        {ClosedTunnelModel::ProxyStatus, 26}, {ClosedTunnelModel::Reason, 16},
         {ClosedTunnelModel::OpenLatency, 8},  {ClosedTunnelModel::BytesOut, 8},
-        {ClosedTunnelModel::BytesIn, 8},      {ClosedTunnelModel::Datagrams, 11},
+        {ClosedTunnelModel::BytesIn, 8},      {ClosedTunnelModel::Datagrams, 13},
         {ClosedTunnelModel::Dropped, 7}};
     for (const auto &[column, chars] : widths)
-        m_view->horizontalHeader()->resizeSection(column, chars * ch + 12);
+        m_view->horizontalHeader()->resizeSection(column, chars * ch + 10);
     m_view->horizontalHeader()->setStretchLastSection(true);
 
     m_filter->setObjectName(QStringLiteral("closedFilter"));

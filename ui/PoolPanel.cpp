@@ -58,7 +58,7 @@ void setWidths(QTableView *view, std::initializer_list<std::pair<int, int>> widt
 {
     const int ch = view->fontMetrics().horizontalAdvance(QLatin1Char('0'));
     for (const auto &[column, chars] : widths)
-        view->horizontalHeader()->resizeSection(column, chars * ch + 12);
+        view->horizontalHeader()->resizeSection(column, chars * ch + 10);
 }
 
 } // namespace
@@ -86,21 +86,21 @@ PoolPanel::PoolPanel(DashboardController *controller, QWidget *parent)
     configureTable(m_connectionsView);
     m_connectionsView->sortByColumn(ConnectionModel::Id, Qt::AscendingOrder);
     setWidths(m_connectionsView, {{ConnectionModel::Id, 4},
-                                  {ConnectionModel::Proxy, 17},
+                                  {ConnectionModel::Proxy, 18},
                                   {ConnectionModel::Transport, 11},
                                   {ConnectionModel::Alpn, 6},
                                   {ConnectionModel::QuicVersion, 4},
                                   {ConnectionModel::State, 9},
                                   {ConnectionModel::Streams, 8},
                                   {ConnectionModel::Idle, 6},
-                                  {ConnectionModel::Age, 7},
+                                  {ConnectionModel::Age, 6},
                                   {ConnectionModel::Rtt, 7},
                                   {ConnectionModel::MinRtt, 7},
                                   {ConnectionModel::Loss, 5},
                                   {ConnectionModel::CongestionWindow, 8},
                                   {ConnectionModel::PathMtu, 5},
-                                  {ConnectionModel::TlsCipher, 25},
-                                  {ConnectionModel::TlsGroup, 13},
+                                  {ConnectionModel::TlsCipher, 26},
+                                  {ConnectionModel::TlsGroup, 14},
                                   {ConnectionModel::BytesIn, 8},
                                   {ConnectionModel::BytesOut, 8},
                                   {ConnectionModel::DatagramsIn, 8},
@@ -119,12 +119,12 @@ PoolPanel::PoolPanel(DashboardController *controller, QWidget *parent)
     setWidths(m_streamsView, {{StreamModel::Connection, 10},
                               {StreamModel::Stream, 6},
                               {StreamModel::Protocol, 11},
-                              {StreamModel::Target, 22},
-                              {StreamModel::LocalClient, 24},
+                              {StreamModel::Target, 21},
+                              {StreamModel::LocalClient, 23},
                               {StreamModel::State, 11},
                               {StreamModel::Status, 6},
-                              {StreamModel::ProxyStatus, 26},
-                              {StreamModel::DatagramPath, 13},
+                              {StreamModel::ProxyStatus, 21},
+                              {StreamModel::DatagramPath, 14},
                               {StreamModel::BytesOut, 8},
                               {StreamModel::BytesIn, 8},
                               {StreamModel::DatagramsOut, 9},
