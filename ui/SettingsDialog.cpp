@@ -202,6 +202,14 @@ bool SettingsDialog::save()
             return false;
         }
     }
+    // Two names can map to one file name ("Work VPN", "Work-VPN"): never overwrite another file.
+    const QString target = m_store.pathFor(profile.name);
+    if (QFileInfo::exists(target) &&
+        QFileInfo(target).absoluteFilePath() != QFileInfo(m_currentPath).absoluteFilePath()) {
+        m_status->setText(tr("Not saved: name: %1 belongs to another profile")
+                              .arg(QDir::toNativeSeparators(target)));
+        return false;
+    }
     if (auto saved = m_store.save(profile, m_currentPath); !saved) {
         m_status->setText(tr("Not saved: %1").arg(saved.error().detail));
         return false;

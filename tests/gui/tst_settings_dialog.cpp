@@ -209,6 +209,14 @@ void TestSettingsDialog::duplicateNamesAreRefused()
     QVERIFY(!dialog.save());
     QVERIFY(dialog.statusLabel()->text().contains(QStringLiteral("exists already")));
     QCOMPARE(store.find(QStringLiteral("a"))->proxy, QStringLiteral("https://a.example"));
+
+    // A different name that maps to the same file name is refused as well.
+    QVERIFY(store.save(profile("{\"name\": \"Work VPN\", \"proxy\": \"https://w.example\"}")));
+    dialog.selectProfile(QStringLiteral("b"));
+    line(dialog.form(), "name")->setText(QStringLiteral("Work-VPN"));
+    QVERIFY(!dialog.save());
+    QVERIFY(dialog.statusLabel()->text().contains(QStringLiteral("belongs to another profile")));
+    QCOMPARE(store.find(QStringLiteral("Work VPN"))->proxy, QStringLiteral("https://w.example"));
 }
 
 void TestSettingsDialog::brokenFilesAreListedWithTheirError()
