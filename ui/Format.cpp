@@ -1,5 +1,8 @@
 #include "ui/Format.h"
 
+#include <QtCore/QDateTime>
+#include <QtCore/QLocale>
+
 #include <array>
 
 namespace qmasque::ui {
@@ -55,6 +58,16 @@ QString formatRtt(qint64 microseconds)
         return QStringLiteral("–");
     const double ms = static_cast<double>(microseconds) / 1000.0;
     return QStringLiteral("%1 ms").arg(ms, 0, 'f', ms < 10.0 ? 2 : 1);
+}
+
+QString formatCount(quint64 count)
+{
+    return QLocale().toString(count);
+}
+
+QString formatClock(qint64 epochMs)
+{
+    return QDateTime::fromMSecsSinceEpoch(epochMs).toString(QStringLiteral("HH:mm:ss"));
 }
 
 } // namespace qmasque::ui
