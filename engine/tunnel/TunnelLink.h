@@ -58,8 +58,8 @@ public:
 
     bool isAttached() const noexcept { return m_attached; }
     bool isPooled() const noexcept { return m_pooled; }
-    // connected: the transport of this link is connected (direct), or a pooled stream was
-    // acquired: the proxy answered at the transport level.
+    // reachedProxy: the direct connection connected, or a pooled stream was acquired: the proxy
+    // answered at the transport level.
     bool reachedProxy() const noexcept { return m_reachedProxy; }
     // transport: the stream's connection, null before attached() and after finish*().
     Transport *transport() const noexcept { return m_transport; }
@@ -67,7 +67,6 @@ public:
     UpstreamOwner *owner() const noexcept { return m_owner; }
     // connectionId: the owner's id (pooled) or this link's direct connection id; 0 before known.
     quint64 connectionId() const noexcept { return m_connectionId; }
-    TransportKind kind() const noexcept { return m_endpoint.transport; }
 
     // finishGraceful: the session sent FIN: a pooled stream is released gracefully (bytes in
     // flight are not reset); a direct connection is handed to a linger (at most kLingerMs, then

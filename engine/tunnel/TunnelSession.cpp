@@ -112,11 +112,6 @@ qint64 TunnelSession::openLatencyMs() const noexcept
     return m_openedAtMs - m_requestSentAtMs;
 }
 
-qint64 TunnelSession::handshakeRemainingMs() const
-{
-    return m_handshakeTimer.isActive() ? m_handshakeTimer.remainingTime() : 0;
-}
-
 HttpConnection *TunnelSession::connection() const
 {
     return m_attached && m_state != TunnelState::Closed ? m_link->transport() : nullptr;

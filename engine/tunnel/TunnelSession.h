@@ -209,7 +209,6 @@ protected:
     // sendFin: ends our sending side (FIN after queued bytes).
     Status sendFin();
     qint64 elapsedMs() const { return m_clock.elapsed(); }
-    qint64 handshakeRemainingMs() const;
     TunnelCounters m_counters;
 
 private:

@@ -68,6 +68,7 @@ private Q_SLOTS:
     void destroyedSessionLeavesNothing();
     void rowsAndRecord();
     void directConnectionRow();
+    void unpooledH3RoutesDatagrams();
 };
 
 void tst_TunnelSession::opensOnEveryTransport()
@@ -518,6 +519,27 @@ void tst_TunnelSession::directConnectionRow()
     QCOMPARE(row->streams.first().target, u"dns.example:53"_qs);
     QCOMPARE(row->streams.first().datagramPath, DatagramPath::Capsule);
     QCOMPARE(row->streams.first().responseStatus, 101);
+}
+
+void tst_TunnelSession::unpooledH3RoutesDatagrams()
+{
+    // Without a pool an h3 tunnel dials its own connection and routes its datagrams itself.
+    TunnelTestBench bench;
+    TunnelConfig config = bench.config(TransportKind::H3, bench.udpTarget());
+    config.pool = nullptr;
+    UdpTunnel tunnel(config);
+    QSignalSpy opened(&tunnel, &TunnelSession::opened);
+    tunnel.start();
+    QVERIFY(opened.wait(2000));
+    QVERIFY(!tunnel.isPooled());
+    QCOMPARE(bench.pool->owners().size(), 0);
+    QByteArrayList received;
+    tunnel.setReceiver([&](QByteArrayView payload) { received.append(payload.toByteArray()); });
+    MockTransport *transport = bench.transportOf(tunnel);
+    transport->simulateDatagram(tunnel.streamId(), TunnelTestBench::httpDatagram("mine"));
+    transport->simulateDatagram(tunnel.streamId() + 4, TunnelTestBench::httpDatagram("other"));
+    QCOMPARE(received, QByteArrayList({"mine"}));
+    QVERIFY(tunnel.directConnection());
 }
 
 QTEST_GUILESS_MAIN(tst_TunnelSession)
