@@ -34,8 +34,10 @@ namespace qmasque {
 // The tunnel belongs to the client: use it (write/send, receivers, close()) until its closed()
 // signal; the client deletes it afterwards (deleteLater(): keep a QPointer). When `context` is
 // destroyed while the tunnel is open, the tunnel is closed gracefully. Every tunnel that ended,
-// and every open that failed, is reported with tunnelClosed(TunnelRecord); every race with
-// raceFinished(RaceRecord).
+// and every race that failed, is reported with tunnelClosed(TunnelRecord) (a failed race with
+// the record of the attempt whose error it reports); every race with raceFinished(RaceRecord),
+// also a cancelled one; every failed open with tunnelFailed(), also one refused before racing
+// (bad target, no profile).
 //
 // Engine thread only. The pool (not owned) must outlive the client, or be destroyed with it.
 class TunnelClient final : public QObject
