@@ -112,6 +112,13 @@ qint64 TunnelSession::openLatencyMs() const noexcept
     return m_openedAtMs - m_requestSentAtMs;
 }
 
+qint64 TunnelSession::openDurationMs() const
+{
+    if (m_openedAtMs < 0)
+        return -1;
+    return (m_closedAtMs >= 0 ? m_closedAtMs : m_clock.elapsed()) - m_openedAtMs;
+}
+
 HttpConnection *TunnelSession::connection() const
 {
     return m_attached && m_state != TunnelState::Closed ? m_link->transport() : nullptr;
@@ -337,6 +344,7 @@ void TunnelSession::endTunnel(const Error &reason, End end, StreamResetReason re
     m_state = TunnelState::Closed;
     m_closeReason = reason;
     m_closedAtWallMs = QDateTime::currentMSecsSinceEpoch();
+    m_closedAtMs = m_clock.elapsed();
     m_handshakeTimer.stop();
     m_earlyData.clear();
     m_earlyDatagrams.clear();
@@ -364,9 +372,11 @@ void TunnelSession::endTunnel(const Error &reason, End end, StreamResetReason re
                transportKindName(transport()), qPrintable(reason.toString()));
     } else {
         const TunnelCounters c = counters();
-        qCInfo(lcTunnel, "tunnel#%llu closed (%s), sent %llu B, received %llu B, %llu drops",
-               m_config.tunnelId, qPrintable(reason.toString()), c.bytesSent, c.bytesReceived,
-               c.drops());
+        qCInfo(lcTunnel,
+               "tunnel#%llu closed (%s) after %lld ms open, sent %llu B, received %llu B, "
+               "%llu drops",
+               m_config.tunnelId, qPrintable(reason.toString()),
+               static_cast<long long>(openDurationMs()), c.bytesSent, c.bytesReceived, c.drops());
     }
     postClosed();
 }

@@ -131,11 +131,14 @@ public:
     const QString &proxyStatus() const noexcept { return m_proxyStatus; }
     // openLatencyMs: request sent -> validated response; -1 when it never opened.
     qint64 openLatencyMs() const noexcept;
+    // openDurationMs: how long the tunnel has been (or was) open; -1 when it never opened.
+    qint64 openDurationMs() const;
     // closeReason: why it closed (valid in Closed).
     const Error &closeReason() const noexcept { return m_closeReason; }
 
     virtual TunnelCounters counters() const { return m_counters; }
-    // record: the tunnel's life so far (complete after closed()).
+    // record: the tunnel's life so far (complete after closed()). openedAtMs is when start()
+    // ran (the attempt began), closedAtMs when it ended; openLatencyMs as above.
     TunnelRecord record() const;
     // directConnection: the dashboard row of the connection an h1 (or unpooled) tunnel owns,
     // with this tunnel's stream row; empty for pooled tunnels (their owner lists them).
@@ -233,6 +236,7 @@ private:
     qint64 m_closedAtWallMs = 0;
     qint64 m_requestSentAtMs = -1; // m_clock
     qint64 m_openedAtMs = -1;
+    qint64 m_closedAtMs = -1;
 
     // Kept until the stream is attached / the response validated (see the class comment).
     std::optional<Response> m_keptResponse;

@@ -493,6 +493,7 @@ void tst_TunnelSession::rowsAndRecord()
     QCOMPARE(record.closeReason, u"local_close"_qs);
     QVERIFY(record.openedAtMs > 0 && record.closedAtMs >= record.openedAtMs);
     QVERIFY(record.openLatencyMs >= 0);
+    QVERIFY(tunnel->openDurationMs() >= 0);
     QCOMPARE(record.bytesSent, quint64(8));
     QCOMPARE(record.bytesReceived, quint64(4));
     QCOMPARE(record.datagramsSent, quint64(2));
