@@ -223,8 +223,8 @@ PeerSettings MockTransport::peerSettings() const
 {
     PeerSettings settings;
     settings.received = m_state == State::Connected || m_state == State::Draining;
-    settings.extendedConnect = true;
-    settings.h3Datagram = m_kind == TransportKind::H3;
+    settings.extendedConnect = m_peerExtendedConnect;
+    settings.h3Datagram = m_peerH3Datagram.value_or(m_kind == TransportKind::H3);
     if (m_kind == TransportKind::H2 && m_peerStreamLimit)
         settings.maxConcurrentStreams = static_cast<quint32>(*m_peerStreamLimit);
     settings.maxDatagramFrameSize = m_kind == TransportKind::H3 ? 65535 : 0;
@@ -428,7 +428,7 @@ TransportFactory MockNetwork::factory()
 {
     return [this](TransportKind kind, QObject *parent) -> Transport * {
         ++m_factoryCalls;
-        MockConnect script = m_default;
+        MockConnect script = m_defaultByKind.value(kind, m_default);
         if (!m_script.empty()) {
             script = std::move(m_script.front());
             m_script.pop_front();

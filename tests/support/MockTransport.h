@@ -6,6 +6,7 @@
 #include <QtCore/QByteArrayList>
 #include <QtCore/QHash>
 #include <QtCore/QList>
+#include <QtCore/QMap>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
 
@@ -103,6 +104,10 @@ public:
     // failNextDatagram: the next sendDatagram() returns this error (queue_full, ...).
     void failNextDatagram(Error error) { m_datagramFailure = std::move(error); }
     void setMaxDatagramPayload(qint64 bytes) { m_maxDatagramPayload = bytes; }
+    // The peer's SETTINGS as peerSettings() reports them (defaults: extended CONNECT on, h3
+    // datagrams on for h3).
+    void setPeerExtendedConnect(bool enabled) { m_peerExtendedConnect = enabled; }
+    void setPeerH3Datagram(bool enabled) { m_peerH3Datagram = enabled; }
 
     // The peer's side, delivered now. Events for a stream without handler are buffered.
     void simulateConnected();
@@ -160,6 +165,8 @@ private:
     std::optional<Error> m_setHandlerFailure;
     std::optional<Error> m_datagramFailure;
     qint64 m_maxDatagramPayload = -1; // -1 = by kind
+    bool m_peerExtendedConnect = true;
+    std::optional<bool> m_peerH3Datagram; // unset = by kind
     std::function<void(StreamId)> m_submitHook;
     TransportStats m_stats;
     StreamId m_nextStreamId;
@@ -179,6 +186,12 @@ public:
     TransportFactory factory();
 
     void setDefaultConnect(MockConnect connect) { m_default = std::move(connect); }
+    // setDefaultConnect(kind, ...): the script for dials of that transport kind when the queue
+    // is empty (racing tests: h3 never answers, h2 succeeds, ...).
+    void setDefaultConnect(TransportKind kind, MockConnect connect)
+    {
+        m_defaultByKind.insert(kind, std::move(connect));
+    }
     void enqueueConnect(MockConnect connect) { m_script.push_back(std::move(connect)); }
     void setPeerStreamLimit(std::optional<qint64> limit) { m_peerStreamLimit = limit; }
 
@@ -192,6 +205,7 @@ Q_SIGNALS:
 
 private:
     MockConnect m_default;
+    QMap<TransportKind, MockConnect> m_defaultByKind;
     std::deque<MockConnect> m_script;
     std::optional<qint64> m_peerStreamLimit;
     int m_factoryCalls = 0;

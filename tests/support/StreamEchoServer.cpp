@@ -92,6 +92,14 @@ void StreamEchoServer::attach(ServerConnection *connection)
             });
     connect(connection, &ServerConnection::closed, this,
             [this, connection] { forget(connection); });
+    // h3: QUIC DATAGRAM frames back to the stream they came for (RFC 9297, 2.1).
+    connect(connection, &HttpConnection::datagramReceived, this,
+            [this, connection](StreamId id, QByteArrayView payload) {
+                if (connection->sendDatagram(id, payload))
+                    ++m_datagramsEchoed;
+                else
+                    ++m_datagramEchoFailures;
+            });
 }
 
 void StreamEchoServer::attach(ServerListener *listener)

@@ -24,7 +24,9 @@ namespace qmasque::test {
 // body, end of stream.
 //
 // The echo is flow-controlled end to end: bytes are consumed only once they were accepted by
-// sendStreamData(), so a client that stops reading stalls its own sending.
+// sendStreamData(), so a client that stops reading stalls its own sending. HTTP datagrams that
+// arrive as QUIC DATAGRAM frames (h3) are echoed the same way, on the stream they name (h1/h2
+// carry them as DATAGRAM capsules, which the stream echo returns anyway).
 class StreamEchoServer : public QObject
 {
     Q_OBJECT
@@ -50,6 +52,8 @@ public:
     qint64 bytesEchoed() const { return m_bytesEchoed; }
     int finishedStreams() const { return m_finishedStreams; }
     int resetStreams() const { return m_resetStreams; }
+    quint64 datagramsEchoed() const { return m_datagramsEchoed; }
+    quint64 datagramEchoFailures() const { return m_datagramEchoFailures; }
 
     // defaultResponse: the default policy.
     static Response defaultResponse(const IncomingRequest &request);
@@ -74,6 +78,8 @@ private:
     qint64 m_bytesEchoed = 0;
     int m_finishedStreams = 0;
     int m_resetStreams = 0;
+    quint64 m_datagramsEchoed = 0;
+    quint64 m_datagramEchoFailures = 0;
 };
 
 } // namespace qmasque::test
