@@ -11,6 +11,12 @@ QByteArray transportLabel(TransportKind transport)
     return QByteArray(transportKindName(transport));
 }
 
+void adjustGauge(MetricsRegistry &registry, const QByteArray &name, const Labels &labels,
+                 double delta)
+{
+    registry.set(name, labels, registry.value(name, labels) + delta);
+}
+
 } // namespace
 
 ProxyMetrics::ProxyMetrics()
@@ -57,13 +63,13 @@ void ProxyMetrics::connectionOpened(TransportKind transport)
     ++m_totals.connectionsTotal;
     ++m_totals.connectionsActive;
     m_registry.add("qmasque_proxy_connections", {transportLabel(transport)});
-    m_registry.add("qmasque_proxy_connections_active", {transportLabel(transport)});
+    adjustGauge(m_registry, "qmasque_proxy_connections_active", {transportLabel(transport)}, 1);
 }
 
 void ProxyMetrics::connectionClosed(TransportKind transport)
 {
     --m_totals.connectionsActive;
-    m_registry.add("qmasque_proxy_connections_active", {transportLabel(transport)}, -1);
+    adjustGauge(m_registry, "qmasque_proxy_connections_active", {transportLabel(transport)}, -1);
 }
 
 void ProxyMetrics::tunnelOpened(TunnelProtocol protocol, TransportKind transport)
@@ -73,7 +79,7 @@ void ProxyMetrics::tunnelOpened(TunnelProtocol protocol, TransportKind transport
     ++m_totals.tunnelsByProtocol[int(protocol)];
     const Labels labels{protocolLabel(protocol), transportLabel(transport)};
     m_registry.add("qmasque_proxy_tunnels", labels);
-    m_registry.add("qmasque_proxy_tunnels_active", labels);
+    adjustGauge(m_registry, "qmasque_proxy_tunnels_active", labels, 1);
 }
 
 void ProxyMetrics::tunnelClosed(TunnelProtocol protocol, TransportKind transport, bool wasOpen,
@@ -91,7 +97,7 @@ void ProxyMetrics::tunnelClosed(TunnelProtocol protocol, TransportKind transport
     if (!wasOpen)
         return;
     --m_totals.tunnelsActive;
-    m_registry.add("qmasque_proxy_tunnels_active", labels, -1);
+    adjustGauge(m_registry, "qmasque_proxy_tunnels_active", labels, -1);
     m_registry.observe("qmasque_proxy_tunnel_duration_seconds", labels, durationSeconds);
 }
 
