@@ -1,6 +1,6 @@
 #include "support/ProxyTestClient.h"
 
-#include "support/TestPki.h"
+#include "support/H3TestPattern.h"
 #include "wire/UriTemplate.h"
 
 #include <QtCore/QDeadlineTimer>
@@ -168,6 +168,32 @@ QByteArray ProxyTestStream::header(QByteArrayView name) const
     return response ? headerValue(response->headers, name) : QByteArray();
 }
 
+void ProxyTestStream::startUpload(qint64 total, bool endAfter)
+{
+    m_uploadTotal = total;
+    m_endAfterUpload = endAfter;
+    pumpUpload();
+}
+
+void ProxyTestStream::pumpUpload()
+{
+    constexpr qsizetype kChunk = 64 * 1024;
+    while (m_transport && uploaded < m_uploadTotal) {
+        const qsizetype size = qsizetype(qMin<qint64>(kChunk, m_uploadTotal - uploaded));
+        const QByteArray chunk = H3TestPattern::chunk(uploaded, size);
+        auto accepted = m_transport->sendStreamData(id, chunk);
+        if (!accepted)
+            return;
+        uploaded += *accepted;
+        if (*accepted < size)
+            return; // resumed by onStreamWritable()
+    }
+    if (m_transport && m_uploadTotal > 0 && uploaded == m_uploadTotal && m_endAfterUpload) {
+        m_endAfterUpload = false;
+        (void)m_transport->endStream(id);
+    }
+}
+
 Status ProxyTestStream::sendDatagram(QByteArrayView payload, qint64 limit)
 {
     return m_channel.sendDatagram(payload, limit);
@@ -213,6 +239,7 @@ void ProxyTestStream::onStreamReset(StreamId, const Error &reason)
 void ProxyTestStream::onStreamWritable(StreamId)
 {
     m_channel.flush();
+    pumpUpload();
     Q_EMIT writable();
 }
 

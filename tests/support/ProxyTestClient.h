@@ -75,6 +75,11 @@ public:
     bool isSuccess() const { return response && (response->status / 100 == 2 || response->status == 101); }
     QByteArray header(QByteArrayView name) const;
 
+    // startUpload: sends `total` bytes of H3TestPattern as stream data, resuming when the
+    // stream is writable again; FIN after the last byte when `endAfter`.
+    void startUpload(qint64 total, bool endAfter);
+    qint64 uploaded = 0;
+
     Status sendDatagram(QByteArrayView payload, qint64 limit = 65527);
     Status sendCapsule(quint64 type, QByteArrayView value);
     CapsuleChannel &channel() { return m_channel; }
@@ -108,11 +113,14 @@ Q_SIGNALS:
     void writable();
 
 private:
+    void pumpUpload();
     void onChannelDatagram(QByteArrayView payload) override;
     Status onChannelCapsule(quint64 type, QByteArrayView value) override;
 
     QPointer<Transport> m_transport;
     const bool m_capsules;
+    qint64 m_uploadTotal = 0;
+    bool m_endAfterUpload = false;
     CapsuleChannel m_channel;
 };
 

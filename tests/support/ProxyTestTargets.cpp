@@ -71,6 +71,15 @@ void TcpTarget::handleConnection()
         peerFinished = false;
         sourceDone = false;
         m_sourceSent = 0;
+        if (m_mode == Mode::ResetOnData) {
+            connect(socket, &QTcpSocket::readyRead, this, [socket] {
+                const linger option{1, 0};
+                ::setsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &option,
+                             sizeof(option));
+                socket->abort();
+            });
+            continue;
+        }
         if (m_mode == Mode::Echo) {
             connect(socket, &QTcpSocket::readyRead, this, [this, socket] { pumpEcho(socket); });
             connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] { pumpEcho(socket); });

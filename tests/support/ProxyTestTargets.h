@@ -54,6 +54,7 @@ public:
     {
         Echo,
         SourceThenHalfClose,
+        ResetOnData, // RST as soon as bytes arrive
     };
 
     explicit TcpTarget(Mode mode, QObject *parent = nullptr);
