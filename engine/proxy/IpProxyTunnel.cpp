@@ -50,7 +50,8 @@ void IpProxyTunnel::startSetup()
         open({});
         return;
     case wire::IpTarget::Kind::Prefix:
-        if (!m_context.ipAcl.permitsAnyOf(target.prefix)) {
+        // Admission asks for real targets (acl): the gateway alone does not make a scope useful.
+        if (!m_context.acl.permitsAnyOf(target.prefix)) {
             refuse(
                 Error(ErrorCode::Forbidden,
                       QStringLiteral("%1 is not an allowed target").arg(target.prefix.toString())));
@@ -69,7 +70,7 @@ void IpProxyTunnel::startSetup()
                     for (const QHostAddress &address : addresses) {
                         const IpAddress ip =
                             AccessControl::mapped(AccessControl::fromQHostAddress(address));
-                        if (!ip.isNull() && m_context.ipAcl.permits(ip))
+                        if (!ip.isNull() && m_context.acl.permits(ip))
                             scope.append(IpPrefix::host(ip));
                     }
                     if (scope.isEmpty()) {
