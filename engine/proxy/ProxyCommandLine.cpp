@@ -100,10 +100,11 @@ Result<ProxyCommandLine> ProxyCommandLine::parse(const QStringList &arguments)
         return QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(description),
                                   QString::fromLatin1(value));
     };
-    const QCommandLineOption listen = option(
-        "listen", "Listen on ADDR:PORT, TCP (h2, h1) and UDP (h3) on the same port; repeatable. "
-                  "Port 0 picks a free port. Default 127.0.0.1:8443.",
-        "ADDR:PORT");
+    const QCommandLineOption listen =
+        option("listen",
+               "Listen on ADDR:PORT, TCP (h2, h1) and UDP (h3) on the same port; repeatable. "
+               "Port 0 picks a free port. Default 127.0.0.1:8443.",
+               "ADDR:PORT");
     const QCommandLineOption cert = option("cert", "Certificate chain (PEM, leaf first).", "FILE");
     const QCommandLineOption key = option("key", "Private key (PEM).", "FILE");
     const QCommandLineOption selfSigned(
@@ -112,10 +113,11 @@ Result<ProxyCommandLine> ProxyCommandLine::parse(const QStringList &arguments)
                        "printed on stdout (pin-sha256=...)."));
     const QCommandLineOption transports =
         option("transports", "Transports to serve, comma-separated (default h3,h2,h1).", "LIST");
-    const QCommandLineOption allow = option(
-        "allow", "Permit targets in CIDR although special-purpose (loopback, private, ...); "
-                 "repeatable.",
-        "CIDR");
+    const QCommandLineOption allow =
+        option("allow",
+               "Permit targets in CIDR although special-purpose (loopback, private, ...); "
+               "repeatable.",
+               "CIDR");
     const QCommandLineOption auth =
         option("auth", "Require Proxy-Authorization: basic:USER:PASS or bearer:TOKEN; repeatable.",
                "CRED");
@@ -134,21 +136,21 @@ Result<ProxyCommandLine> ProxyCommandLine::parse(const QStringList &arguments)
         "ip-pool",
         "CONNECT-IP address pool, one per IP version (default 10.89.0.0/24 and fd00:89::/64).",
         "CIDR");
-    const QCommandLineOption tun =
-        option("tun", "Forward CONNECT-IP packets to this TUN device (Linux, CAP_NET_ADMIN).",
-               "NAME");
+    const QCommandLineOption tun = option(
+        "tun", "Forward CONNECT-IP packets to this TUN device (Linux, CAP_NET_ADMIN).", "NAME");
     const QCommandLineOption idle =
         option("idle-timeout-ms", "Connection idle timeout (default 30000).", "MS");
     const QCommandLineOption connectTimeout =
         option("connect-timeout-ms", "TCP connect timeout towards targets (default 10000).", "MS");
-    const QCommandLineOption drain = option(
-        "drain-timeout-ms", "On SIGTERM/SIGINT, how long open tunnels may finish (default 10000).",
-        "MS");
+    const QCommandLineOption drain =
+        option("drain-timeout-ms",
+               "On SIGTERM/SIGINT, how long open tunnels may finish (default 10000).", "MS");
     const QCommandLineOption logLevel =
         option("log-level", "error, warning, info (default) or debug.", "LEVEL");
-    parser.addOptions({help, version, listen, cert, key, selfSigned, transports, allow, auth,
-                       maxPerConnection, maxTunnels, udpTemplate, tcpTemplate, ipTemplate, ipPool,
-                       tun, idle, connectTimeout, drain, logLevel});
+    parser.addOptions({help,       version,     listen,         cert,       key,
+                       selfSigned, transports,  allow,          auth,       maxPerConnection,
+                       maxTunnels, udpTemplate, tcpTemplate,    ipTemplate, ipPool,
+                       tun,        idle,        connectTimeout, drain,      logLevel});
 
     if (!parser.parse(arguments))
         return bad(parser.errorText());
@@ -236,8 +238,8 @@ Result<ProxyCommandLine> ProxyCommandLine::parse(const QStringList &arguments)
     if (parser.isSet(logLevel)) {
         line.logLevel = parser.value(logLevel).toLower();
         if (!QStringList{QStringLiteral("error"), QStringLiteral("warning"), QStringLiteral("info"),
-                         QStringLiteral("debug")}.contains(
-                line.logLevel))
+                         QStringLiteral("debug")}
+                 .contains(line.logLevel))
             return bad(QStringLiteral("--log-level %1: error, warning, info or debug")
                            .arg(parser.value(logLevel)));
     }

@@ -224,10 +224,11 @@ private Q_SLOTS:
         // UDP echo (port 7) over both versions.
         for (const auto &[from, to] : {std::pair{tunnel.v4, ip(u"8.8.8.8")},
                                        std::pair{tunnel.v6, ip(u"2001:4860:4860::8888")}}) {
-            QVERIFY(stream.sendDatagram(udpPacket(from, to, 40000, IpResponder::kEchoPort,
-                                                  "ping over udp"),
-                                        65535)
-                        .ok());
+            QVERIFY(
+                stream
+                    .sendDatagram(
+                        udpPacket(from, to, 40000, IpResponder::kEchoPort, "ping over udp"), 65535)
+                    .ok());
             reply = waitForPacket(stream, next);
             QVERIFY(reply);
             packet = stream.datagrams[next++];

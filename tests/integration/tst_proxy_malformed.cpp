@@ -66,9 +66,9 @@ private Q_SLOTS:
         Transport *transport = connectTransport(kind, m_server->clientOptions(), this, &error);
         QVERIFY2(transport, qPrintable(error.toString()));
         const Request victimRequest =
-            ipTunnel ? ipRequest(m_server->authority())
-                     : udpRequest(m_server->authority(), QStringLiteral("127.0.0.1"),
-                                  m_echo->port());
+            ipTunnel
+                ? ipRequest(m_server->authority())
+                : udpRequest(m_server->authority(), QStringLiteral("127.0.0.1"), m_echo->port());
         ProxyTestStream victim(transport, true);
         ProxyTestStream bystander(transport, true);
         QVERIFY(victim.open(victimRequest).ok());

@@ -168,8 +168,7 @@ private Q_SLOTS:
             << "strict" << TransportKind::H2 << classic(QStringLiteral("[fe80::1]:80")) << 403
             << forbidden;
         QTest::newRow("403 private scope, ip, h2")
-            << "strict" << TransportKind::H2
-            << Make([](const QString &authority) {
+            << "strict" << TransportKind::H2 << Make([](const QString &authority) {
                    return ipRequest(authority,
                                     wire::IpScope{wire::IpTarget::fromPrefix(
                                                       *wire::IpPrefix::fromString(u"10.0.0.0/8")),
@@ -184,8 +183,8 @@ private Q_SLOTS:
         QTest::newRow("404 bad path, h1")
             << "strict" << TransportKind::H1 << path("/nowhere/") << 404 << protocolError;
         QTest::newRow("400 port 0, h2")
-            << "strict" << TransportKind::H2 << path("/.well-known/masque/udp/192.0.2.1/0/")
-            << 400 << protocolError;
+            << "strict" << TransportKind::H2 << path("/.well-known/masque/udp/192.0.2.1/0/") << 400
+            << protocolError;
         QTest::newRow("400 port 70000, h3")
             << "strict" << TransportKind::H3 << path("/.well-known/masque/udp/192.0.2.1/70000/")
             << 400 << protocolError;
@@ -195,27 +194,23 @@ private Q_SLOTS:
         QTest::newRow("400 CONNECT without port, h1")
             << "strict" << TransportKind::H1 << classic(QStringLiteral("example.com")) << 400
             << protocolError;
-        QTest::newRow("405 GET, h2") << "strict" << TransportKind::H2
-                                     << Make([](const QString &authority) {
-                                            return plainGet(authority);
-                                        })
-                                     << 405 << protocolError;
-        QTest::newRow("405 GET, h1") << "strict" << TransportKind::H1
-                                     << Make([](const QString &authority) {
-                                            return plainGet(authority);
-                                        })
-                                     << 405 << protocolError;
-        QTest::newRow("501 unknown protocol, h2")
+        QTest::newRow("405 GET, h2")
             << "strict" << TransportKind::H2
-            << Make([](const QString &authority) {
+            << Make([](const QString &authority) { return plainGet(authority); }) << 405
+            << protocolError;
+        QTest::newRow("405 GET, h1")
+            << "strict" << TransportKind::H1
+            << Make([](const QString &authority) { return plainGet(authority); }) << 405
+            << protocolError;
+        QTest::newRow("501 unknown protocol, h2")
+            << "strict" << TransportKind::H2 << Make([](const QString &authority) {
                    Request request = udpRequest(authority, QStringLiteral("192.0.2.1"), 53);
                    request.protocol = "connect-foo";
                    return request;
                })
             << 501 << protocolError;
         QTest::newRow("501 unknown protocol, h3")
-            << "strict" << TransportKind::H3
-            << Make([](const QString &authority) {
+            << "strict" << TransportKind::H3 << Make([](const QString &authority) {
                    Request request = udpRequest(authority, QStringLiteral("192.0.2.1"), 53);
                    request.protocol = "websocket";
                    return request;
@@ -235,15 +230,13 @@ private Q_SLOTS:
             << "auth" << TransportKind::H2 << udp("127.0.0.1", 53) << 407
             << QStringLiteral("http_request_denied");
         QTest::newRow("407 wrong password, h1")
-            << "auth" << TransportKind::H1
-            << Make([](const QString &) {
+            << "auth" << TransportKind::H1 << Make([](const QString &) {
                    return withAuthorization(tcpClassicRequest(QStringLiteral("127.0.0.1:9")),
                                             "Basic " + QByteArray("alice:wrong").toBase64());
                })
             << 407 << QStringLiteral("http_request_denied");
         QTest::newRow("407 wrong token, h3")
-            << "auth" << TransportKind::H3
-            << Make([](const QString &authority) {
+            << "auth" << TransportKind::H3 << Make([](const QString &authority) {
                    return withAuthorization(udpRequest(authority, QStringLiteral("127.0.0.1"), 53),
                                             "Bearer tok-124");
                })
@@ -296,9 +289,9 @@ private Q_SLOTS:
     void connectTimeout()
     {
         Transport *transport = nullptr;
-        auto stream = exchange(*m_open, TransportKind::H2,
-                               tcpClassicRequest(QStringLiteral("127.0.0.1:%1").arg(m_blackhole->port())),
-                               &transport);
+        auto stream = exchange(
+            *m_open, TransportKind::H2,
+            tcpClassicRequest(QStringLiteral("127.0.0.1:%1").arg(m_blackhole->port())), &transport);
         QVERIFY(stream);
         QCOMPARE(stream->response->status, 504);
         auto entries = wire::parseProxyStatus(stream->header("proxy-status"));
@@ -312,8 +305,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<TransportKind>("kind");
         QTest::addColumn<QByteArray>("authorization");
-        QTest::newRow("basic, h2") << TransportKind::H2
-                                   << ("Basic " + QByteArray("alice:s3cret").toBase64());
+        QTest::newRow("basic, h2")
+            << TransportKind::H2 << ("Basic " + QByteArray("alice:s3cret").toBase64());
         QTest::newRow("basic, h1, scheme in capitals")
             << TransportKind::H1 << ("BASIC " + QByteArray("alice:s3cret").toBase64());
         QTest::newRow("bearer, h3") << TransportKind::H3 << QByteArray("Bearer tok-123");
@@ -323,12 +316,12 @@ private Q_SLOTS:
         QFETCH(TransportKind, kind);
         QFETCH(QByteArray, authorization);
         Transport *transport = nullptr;
-        auto stream = exchange(
-            *m_auth, kind,
-            withAuthorization(udpRequest(m_auth->authority(), QStringLiteral("127.0.0.1"),
-                                         m_echo->port()),
-                              authorization),
-            &transport);
+        auto stream =
+            exchange(*m_auth, kind,
+                     withAuthorization(udpRequest(m_auth->authority(), QStringLiteral("127.0.0.1"),
+                                                  m_echo->port()),
+                                       authorization),
+                     &transport);
         QVERIFY(stream);
         QVERIFY(stream->isSuccess());
         stream.reset();
@@ -339,16 +332,16 @@ private Q_SLOTS:
     {
         // The proxy-wide limit (one tunnel): the second request is refused with 503.
         Transport *firstTransport = nullptr;
-        auto first = exchange(*m_limited, TransportKind::H2,
-                              udpRequest(m_limited->authority(), QStringLiteral("127.0.0.1"),
-                                         m_echo->port()),
-                              &firstTransport);
+        auto first = exchange(
+            *m_limited, TransportKind::H2,
+            udpRequest(m_limited->authority(), QStringLiteral("127.0.0.1"), m_echo->port()),
+            &firstTransport);
         QVERIFY(first && first->isSuccess());
         Transport *secondTransport = nullptr;
-        auto second = exchange(*m_limited, TransportKind::H3,
-                               udpRequest(m_limited->authority(), QStringLiteral("127.0.0.1"),
-                                          m_echo->port()),
-                               &secondTransport);
+        auto second = exchange(
+            *m_limited, TransportKind::H3,
+            udpRequest(m_limited->authority(), QStringLiteral("127.0.0.1"), m_echo->port()),
+            &secondTransport);
         QVERIFY(second);
         QCOMPARE(second->response->status, 503);
         auto entries = wire::parseProxyStatus(second->header("proxy-status"));
@@ -362,10 +355,10 @@ private Q_SLOTS:
         delete firstTransport;
         QVERIFY(waitUntil([&] { return m_limited->proxy().stats().tunnelsActive == 0; }));
         Transport *thirdTransport = nullptr;
-        auto third = exchange(*m_limited, TransportKind::H1,
-                              udpRequest(m_limited->authority(), QStringLiteral("127.0.0.1"),
-                                         m_echo->port()),
-                              &thirdTransport);
+        auto third = exchange(
+            *m_limited, TransportKind::H1,
+            udpRequest(m_limited->authority(), QStringLiteral("127.0.0.1"), m_echo->port()),
+            &thirdTransport);
         QVERIFY(third && third->isSuccess());
         third.reset();
         delete thirdTransport;

@@ -19,8 +19,8 @@ using namespace qmasque::test;
 
 namespace {
 
-constexpr quint64 kH2ConnectError = 0xa;    // RFC 9113, 7
-constexpr quint64 kH3ConnectError = 0x10f;  // RFC 9114, 8.1
+constexpr quint64 kH2ConnectError = 0xa;   // RFC 9113, 7
+constexpr quint64 kH3ConnectError = 0x10f; // RFC 9114, 8.1
 
 Request tcpRequest(bool templated, const QString &proxyAuthority, quint16 port)
 {
@@ -84,8 +84,7 @@ private Q_SLOTS:
         clock.start();
         stream.startUpload(kTotal, false);
         QVERIFY(waitUntil([&] { return stream.received >= kTotal || stream.reset; }, 60000));
-        qInfo("%s: 16 MiB up and echoed down in %lld ms", QTest::currentDataTag(),
-              clock.elapsed());
+        qInfo("%s: 16 MiB up and echoed down in %lld ms", QTest::currentDataTag(), clock.elapsed());
         QCOMPARE(stream.received, kTotal);
         QVERIFY(H3TestPattern::matches(stream.data, 0));
 
@@ -117,8 +116,8 @@ private Q_SLOTS:
         Transport *transport = connectClient(kind);
         QVERIFY(transport);
         ProxyTestStream stream(transport, false);
-        QVERIFY(stream.open(tcpClassicRequest(QStringLiteral("127.0.0.1:%1").arg(source.port())))
-                    .ok());
+        QVERIFY(
+            stream.open(tcpClassicRequest(QStringLiteral("127.0.0.1:%1").arg(source.port()))).ok());
         QVERIFY(stream.waitForResponse());
         QCOMPARE(stream.response->status, 200);
 

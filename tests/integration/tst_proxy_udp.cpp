@@ -79,10 +79,7 @@ private Q_SLOTS:
         QVERIFY(m_echo6->start(QHostAddress::LocalHostIPv6));
     }
 
-    void cleanupTestCase()
-    {
-        m_server.reset();
-    }
+    void cleanupTestCase() { m_server.reset(); }
 
     void roundTrips_data() { addTransportRows(); }
     void roundTrips()
@@ -92,8 +89,9 @@ private Q_SLOTS:
         QVERIFY(transport);
         ProxyTestStream stream(transport, true);
         stream.keepDatagrams = false;
-        QVERIFY(stream.open(udpRequest(m_server->authority(), QStringLiteral("127.0.0.1"),
-                                       m_echo->port()))
+        QVERIFY(stream
+                    .open(udpRequest(m_server->authority(), QStringLiteral("127.0.0.1"),
+                                     m_echo->port()))
                     .ok());
         QVERIFY(stream.waitForResponse());
         QCOMPARE(stream.response->status, kind == TransportKind::H1 ? 101 : 200);
@@ -168,9 +166,9 @@ private Q_SLOTS:
         QVERIFY(transport);
         ProxyTestStream stream(transport, true);
         // IPv6: a UDP payload of 65527 bytes fits only there (RFC 9298, 5).
-        QVERIFY(stream.open(udpRequest(m_server->authority(), QStringLiteral("::1"),
-                                       m_echo6->port()))
-                    .ok());
+        QVERIFY(
+            stream.open(udpRequest(m_server->authority(), QStringLiteral("::1"), m_echo6->port()))
+                .ok());
         QVERIFY(stream.waitForResponse());
         QVERIFY(stream.isSuccess());
         const double dropsBefore =
@@ -184,8 +182,7 @@ private Q_SLOTS:
 
         // One byte more: the client's channel refuses it, and the proxy drops a hand-built
         // capsule carrying it (counted), while the tunnel goes on.
-        QCOMPARE(stream.sendDatagram(numbered(2, 65528)).error().code,
-                 ErrorCode::PayloadTooLarge);
+        QCOMPARE(stream.sendDatagram(numbered(2, 65528)).error().code, ErrorCode::PayloadTooLarge);
         QByteArray capsule;
         QByteArray value = QByteArray(1, '\0') + numbered(3, 65528);
         QVERIFY(wire::appendCapsule(capsule, 0, value));
@@ -207,8 +204,9 @@ private Q_SLOTS:
         Transport *transport = connectClient(TransportKind::H3);
         QVERIFY(transport);
         ProxyTestStream stream(transport, true);
-        QVERIFY(stream.open(udpRequest(m_server->authority(), QStringLiteral("127.0.0.1"),
-                                       m_echo->port()))
+        QVERIFY(stream
+                    .open(udpRequest(m_server->authority(), QStringLiteral("127.0.0.1"),
+                                     m_echo->port()))
                     .ok());
         QVERIFY(stream.waitForResponse());
         QVERIFY(stream.isSuccess());

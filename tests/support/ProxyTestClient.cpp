@@ -119,7 +119,8 @@ Request ipRequest(const QString &proxyAuthority, const wire::IpScope &scope)
     Request request;
     request.protocol = "connect-ip";
     request.authority = proxyAuthority.toLatin1();
-    const auto uriTemplate = wire::UriTemplate::parse(wire::defaultTemplatePath(TunnelProtocol::Ip));
+    const auto uriTemplate =
+        wire::UriTemplate::parse(wire::defaultTemplatePath(TunnelProtocol::Ip));
     request.path = wire::expandIpTemplate(*uriTemplate, scope).valueOr(QString()).toLatin1();
     request.headers.append(Header{"capsule-protocol", "?1"});
     return request;

@@ -72,7 +72,10 @@ public:
     Status open(const Request &request);
     // waitForResponse: true once a response arrived (2xx/101 or refusal) within `timeoutMs`.
     bool waitForResponse(int timeoutMs = 15000);
-    bool isSuccess() const { return response && (response->status / 100 == 2 || response->status == 101); }
+    bool isSuccess() const
+    {
+        return response && (response->status / 100 == 2 || response->status == 101);
+    }
     QByteArray header(QByteArrayView name) const;
 
     // startUpload: sends `total` bytes of H3TestPattern as stream data, resuming when the
@@ -87,8 +90,8 @@ public:
     StreamId id = -1;
     bool autoConsume = true;
     std::optional<Response> response;
-    QByteArray data;      // raw mode: the body; capsule mode: refusal bodies
-    qint64 received = 0;  // raw bytes received
+    QByteArray data;     // raw mode: the body; capsule mode: refusal bodies
+    qint64 received = 0; // raw bytes received
     bool fin = false;
     std::optional<Error> reset;
     std::optional<Error> channelError;
