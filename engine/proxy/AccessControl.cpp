@@ -236,4 +236,12 @@ QList<wire::IpAddressRange> AccessControl::permittedRanges(int version, const Ip
     return ranges;
 }
 
+QString deniedTargetDetail(const QString &host, const QList<QHostAddress> &resolved)
+{
+    const QString first = resolved.isEmpty() ? QString() : resolved.constFirst().toString();
+    if (first.isEmpty() || first == host)
+        return QStringLiteral("%1 is not an allowed target").arg(host);
+    return QStringLiteral("%1 (%2) is not an allowed target").arg(host, first);
+}
+
 } // namespace qmasque

@@ -69,4 +69,8 @@ private:
     std::vector<Interval> m_v6;
 };
 
+// deniedTargetDetail: "10.0.0.1 is not an allowed target", or for a name
+// "db.internal (10.0.0.7) is not an allowed target" (the first resolved address).
+QString deniedTargetDetail(const QString &host, const QList<QHostAddress> &resolved);
+
 } // namespace qmasque

@@ -36,6 +36,8 @@ MasqueProxy::MasqueProxy(const ProxyConfig &config, QObject *parent)
     , m_context(std::make_unique<ProxyContext>())
 {
     m_context->config = config;
+    // A child, so moveToThread() takes the timer along (embedding on the demo's thread).
+    m_drainTimer.setParent(this);
     m_drainTimer.setSingleShot(true);
     connect(&m_drainTimer, &QTimer::timeout, this, [this] {
         qCInfo(lcProxy).noquote()

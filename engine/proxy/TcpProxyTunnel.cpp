@@ -41,9 +41,7 @@ void TcpProxyTunnel::handleResolved(const QList<QHostAddress> &addresses)
             permitted.append(address);
     }
     if (permitted.isEmpty()) {
-        refuse(Error(ErrorCode::Forbidden,
-                     QStringLiteral("%1 (%2) is not an allowed target")
-                         .arg(request().host.host, addresses.constFirst().toString())));
+        refuse(Error(ErrorCode::Forbidden, deniedTargetDetail(request().host.host, addresses)));
         return;
     }
     m_dialer = std::make_unique<TcpDialer>();
@@ -58,7 +56,6 @@ void TcpProxyTunnel::handleConnected(TcpTargetSocket *socket)
     m_socket.reset(socket);
     if (isClosed())
         return;
-    socket->setParent(nullptr);
     connect(socket, &TcpTargetSocket::readable, this, &TcpProxyTunnel::handleTargetReadable);
     connect(socket, &TcpTargetSocket::writable, this, &TcpProxyTunnel::handleTargetWritable);
     if (!accept(false, formatEndpoint(socket->address(), socket->port())))

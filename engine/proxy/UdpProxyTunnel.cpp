@@ -43,9 +43,7 @@ void UdpProxyTunnel::handleResolved(const QList<QHostAddress> &addresses)
             permitted.append(address);
     }
     if (permitted.isEmpty()) {
-        refuse(Error(ErrorCode::Forbidden,
-                     QStringLiteral("%1 (%2) is not an allowed target")
-                         .arg(request().host.host, addresses.constFirst().toString())));
+        refuse(Error(ErrorCode::Forbidden, deniedTargetDetail(request().host.host, addresses)));
         return;
     }
     Error lastError;
