@@ -140,6 +140,69 @@ private Q_SLOTS:
         delete transport;
     }
 
+    void backpressure_data()
+    {
+        QTest::addColumn<TransportKind>("kind");
+        QTest::newRow("h2") << TransportKind::H2;
+        QTest::newRow("h3") << TransportKind::H3;
+    }
+    void backpressure()
+    {
+        // Neither direction is buffered without bound in the proxy: a client that does not
+        // read stalls the target, a target that does not read stalls the client; what is held
+        // in between is the windows and socket buffers, well below the 64 MiB offered.
+        QFETCH(TransportKind, kind);
+        constexpr qint64 kTotal = 64 * 1024 * 1024;
+        constexpr qint64 kBound = 48 * 1024 * 1024; // 16 MiB window + socket buffers, margin
+        Transport *transport = connectClient(kind);
+        QVERIFY(transport);
+
+        // Down: the client takes nothing.
+        TcpTarget source(TcpTarget::Mode::SourceThenHalfClose);
+        source.sourceBytes = kTotal;
+        QVERIFY(source.start());
+        ProxyTestStream down(transport, false);
+        down.autoConsume = false;
+        QVERIFY(down.open(tcpClassicRequest(QStringLiteral("127.0.0.1:%1").arg(source.port())))
+                    .ok());
+        QVERIFY(down.waitForResponse());
+        QCOMPARE(down.response->status, 200);
+        QVERIFY(waitUntil([&] { return down.received >= 8 * 1024 * 1024; }, 20000));
+        waitUntil([] { return false; }, 300); // let a proxy that buffers show it
+        qInfo("%s: client stalled after %lld bytes, the target had sent %lld",
+              QTest::currentDataTag(), down.received, source.sourceSent());
+        QVERIFY2(source.sourceSent() < kBound,
+                 qPrintable(QStringLiteral("%1 bytes left the target").arg(source.sourceSent())));
+        // Reading again: everything arrives, intact.
+        transport->consumeStreamData(down.id, down.received);
+        down.autoConsume = true;
+        QVERIFY(waitUntil([&] { return down.fin || down.reset; }, 60000));
+        QCOMPARE(down.received, kTotal);
+        QVERIFY(H3TestPattern::matches(down.data, 0));
+        QVERIFY(transport->endStream(down.id).ok());
+
+        // Up: the target reads nothing.
+        TcpTarget sink(TcpTarget::Mode::Sink);
+        QVERIFY(sink.start());
+        sink.setReadPaused(true);
+        ProxyTestStream up(transport, false);
+        QVERIFY(up.open(tcpClassicRequest(QStringLiteral("127.0.0.1:%1").arg(sink.port()))).ok());
+        QVERIFY(up.waitForResponse());
+        QCOMPARE(up.response->status, 200);
+        up.startUpload(kTotal, true);
+        QVERIFY(waitUntil([&] { return up.uploaded >= 8 * 1024 * 1024; }, 20000));
+        waitUntil([] { return false; }, 300);
+        qInfo("%s: target stalled, the client could hand over %lld bytes", QTest::currentDataTag(),
+              up.uploaded);
+        QVERIFY2(up.uploaded < kBound,
+                 qPrintable(QStringLiteral("%1 bytes accepted from the client").arg(up.uploaded)));
+        sink.setReadPaused(false);
+        QVERIFY(waitUntil([&] { return sink.peerFinished && sink.received == kTotal; }, 60000));
+        QVERIFY(sink.receivedIntact);
+        QVERIFY(waitUntil([&] { return m_server->proxy().stats().tunnelsActive == 0; }));
+        delete transport;
+    }
+
     void targetReset_data()
     {
         QTest::addColumn<TransportKind>("kind");

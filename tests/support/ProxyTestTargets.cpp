@@ -92,20 +92,37 @@ void TcpTarget::handleConnection()
         } else {
             connect(socket, &QTcpSocket::bytesWritten, this,
                     [this, socket] { pumpSource(socket); });
-            connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
-                const QByteArray bytes = socket->readAll();
-                if (!H3TestPattern::matches(bytes, received))
-                    receivedIntact = false;
-                received += bytes.size();
-                Q_EMIT progressed();
-            });
-            connect(socket, &QTcpSocket::readChannelFinished, this, [this] {
+            m_last = socket;
+            connect(socket, &QTcpSocket::readyRead, this, [this, socket] { drain(socket); });
+            connect(socket, &QTcpSocket::readChannelFinished, this, [this, socket] {
+                drain(socket);
                 peerFinished = true;
                 Q_EMIT progressed();
             });
-            pumpSource(socket);
+            if (m_mode == Mode::SourceThenHalfClose)
+                pumpSource(socket);
         }
     }
+}
+
+void TcpTarget::setReadPaused(bool paused)
+{
+    m_readPaused = paused;
+    if (!paused && m_last)
+        drain(m_last);
+}
+
+void TcpTarget::drain(QTcpSocket *socket)
+{
+    if (m_readPaused)
+        return;
+    const QByteArray bytes = socket->readAll();
+    if (bytes.isEmpty())
+        return;
+    if (!H3TestPattern::matches(bytes, received))
+        receivedIntact = false;
+    received += bytes.size();
+    Q_EMIT progressed();
 }
 
 void TcpTarget::pumpEcho(QTcpSocket *socket)

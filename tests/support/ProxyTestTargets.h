@@ -53,6 +53,7 @@ public:
     enum class Mode
     {
         Echo,
+        Sink, // reads and pattern-checks, sends nothing
         SourceThenHalfClose,
         ResetOnData, // RST as soon as bytes arrive
     };
@@ -63,6 +64,10 @@ public:
     quint16 port() const { return m_server.serverPort(); }
 
     qint64 sourceBytes = 0;
+    qint64 sourceSent() const { return m_sourceSent; }
+    // setReadPaused: Sink and SourceThenHalfClose stop reading (the kernel buffers fill, the
+    // sender stalls) until resumed.
+    void setReadPaused(bool paused);
     // What the last connection received (source mode) and whether it saw EOF.
     qint64 received = 0;
     bool receivedIntact = true;
@@ -77,10 +82,13 @@ private:
     void handleConnection();
     void pumpEcho(QTcpSocket *socket);
     void pumpSource(QTcpSocket *socket);
+    void drain(QTcpSocket *socket);
 
     const Mode m_mode;
     QTcpServer m_server;
     qint64 m_sourceSent = 0;
+    bool m_readPaused = false;
+    QTcpSocket *m_last = nullptr; // the latest connection (a child)
 };
 
 // BlackholeTarget: a listening TCP socket whose accept queue is full and never drained, so
