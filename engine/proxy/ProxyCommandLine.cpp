@@ -45,6 +45,9 @@ Result<ProxyListenAddress> ProxyCommandLine::parseListen(QStringView text)
     const uint number = port.toUInt(&ok);
     if (!ok || number > 65535)
         return error();
+    // "[::]" serves both families on one socket (dual stack), for TCP and UDP alike.
+    if (address == QHostAddress(QHostAddress::AnyIPv6))
+        address = QHostAddress(QHostAddress::Any);
     return ProxyListenAddress{address, quint16(number)};
 }
 

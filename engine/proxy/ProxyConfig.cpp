@@ -69,10 +69,23 @@ Status validateProxyConfig(const ProxyConfig &config)
         if (listen.address.isNull())
             return invalid(QStringLiteral("--listen: no address"));
     }
+    const auto isWildcard = [](const QHostAddress &address) {
+        return address == QHostAddress(QHostAddress::Any) ||
+               address == QHostAddress(QHostAddress::AnyIPv4) ||
+               address == QHostAddress(QHostAddress::AnyIPv6);
+    };
     for (int i = 0; i < config.listen.size(); ++i) {
         for (int j = i + 1; j < config.listen.size(); ++j) {
-            if (config.listen[i] == config.listen[j] && config.listen[i].port != 0)
+            const ProxyListenAddress &a = config.listen[i];
+            const ProxyListenAddress &b = config.listen[j];
+            if (a.port != b.port || a.port == 0)
+                continue;
+            if (a.address == b.address)
                 return invalid(QStringLiteral("--listen given twice for the same address"));
+            if (isWildcard(a.address) && isWildcard(b.address))
+                return invalid(QStringLiteral("--listen [::]:%1 already serves IPv4 (dual stack); "
+                                              "drop 0.0.0.0:%1")
+                                   .arg(a.port));
         }
     }
     if (config.maxTunnelsPerConnection < 1 || config.maxTunnelsPerConnection > 1000000)

@@ -20,6 +20,8 @@ QString prefix(const char *event, const TunnelLogFields &fields)
 
 QString formatEndpoint(const QHostAddress &address, quint16 port)
 {
+    if (address == QHostAddress(QHostAddress::Any)) // the dual-stack wildcard
+        return QStringLiteral("[::]:") + QString::number(port);
     QHostAddress shown = address;
     bool isV4 = false;
     const quint32 v4 = address.toIPv4Address(&isV4);

@@ -163,8 +163,8 @@ private Q_SLOTS:
         QVERIFY(source.start());
         ProxyTestStream down(transport, false);
         down.autoConsume = false;
-        QVERIFY(down.open(tcpClassicRequest(QStringLiteral("127.0.0.1:%1").arg(source.port())))
-                    .ok());
+        QVERIFY(
+            down.open(tcpClassicRequest(QStringLiteral("127.0.0.1:%1").arg(source.port()))).ok());
         QVERIFY(down.waitForResponse());
         QCOMPARE(down.response->status, 200);
         QVERIFY(waitUntil([&] { return down.received >= 8 * 1024 * 1024; }, 20000));

@@ -124,6 +124,13 @@ private Q_SLOTS:
         QCOMPARE(line->logLevel, QStringLiteral("info"));
     }
 
+    void dualStackWildcard()
+    {
+        auto line = ProxyCommandLine::parse(command({"--self-signed", "--listen", "[::]:443"}));
+        QVERIFY(line);
+        QCOMPARE(line->config.listen.first().address, QHostAddress(QHostAddress::Any));
+    }
+
     void helpAndVersion()
     {
         auto help = ProxyCommandLine::parse(command({"--help"}));
@@ -149,6 +156,9 @@ private Q_SLOTS:
         QTest::newRow("listen port range")
             << command({"--self-signed", "--listen", "127.0.0.1:65536"}) << "--listen";
         QTest::newRow("cert without key") << command({"--cert", "c.pem"}) << "--key";
+        QTest::newRow("both wildcards")
+            << command({"--self-signed", "--listen", "0.0.0.0:443", "--listen", "[::]:443"})
+            << "dual stack";
         QTest::newRow("self-signed and cert")
             << command({"--self-signed", "--cert", "c", "--key", "k"}) << "--self-signed";
         QTest::newRow("no transport")
