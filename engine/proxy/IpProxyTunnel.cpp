@@ -247,7 +247,7 @@ void IpProxyTunnel::onStreamWritable(StreamId)
     m_channel.flush();
 }
 
-void IpProxyTunnel::receiveQuicDatagram(QByteArrayView payload)
+void IpProxyTunnel::onDatagram(StreamId, QByteArrayView payload)
 {
     if (!isClosed())
         m_channel.receiveDatagram(payload);

@@ -67,7 +67,7 @@ public:
                   const TunnelRequest &request, const QString &logId, QObject *parent);
     ~IpProxyTunnel() override;
 
-    void receiveQuicDatagram(QByteArrayView payload) override;
+    void onDatagram(StreamId id, QByteArrayView payload) override;
     void onStreamData(StreamId id, QByteArrayView data, bool fin) override;
     void onStreamWritable(StreamId id) override;
 

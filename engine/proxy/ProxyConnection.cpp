@@ -122,7 +122,7 @@ void ProxyConnection::handleDatagram(StreamId id, QByteArrayView payload)
         ++m_unknownDatagrams;
         return;
     }
-    it->second->receiveQuicDatagram(payload);
+    it->second->onDatagram(id, payload);
 }
 
 void ProxyConnection::handleTunnelFinished(ProxyTunnel *tunnel)

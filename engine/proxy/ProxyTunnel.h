@@ -54,9 +54,6 @@ public:
 
     // start: becomes the stream's handler and begins the set-up.
     void start();
-    // receiveQuicDatagram: an HTTP datagram (context id + payload) the connection routed here
-    // (h3 QUIC DATAGRAM frames). Ignored by tunnels without datagrams.
-    virtual void receiveQuicDatagram(QByteArrayView payload) { Q_UNUSED(payload) }
     // terminate: ends the tunnel now (the drain deadline passed, or the proxy stops): the stream
     // is reset and the tunnel finishes with `reason`.
     void terminate(const Error &reason);
@@ -67,9 +64,11 @@ public:
     State state() const noexcept { return m_state; }
     const TunnelRequest &request() const noexcept { return m_request; }
     // counters: the traffic so far (live values).
-    virtual TunnelCounters counters() const { return m_counters; }
+    TunnelCounters counters() const { return m_counters; }
 
     // StreamHandler (server side: no responses arrive; resets and connection loss end us).
+    // onDatagram() gets the h3 QUIC DATAGRAM frames the ProxyConnection routes here by stream
+    // id; tunnels without datagrams (TCP) ignore them.
     void onStreamResponse(StreamId id, const Response &response) override;
     void onStreamReset(StreamId id, const Error &reason) override;
     void onConnectionClosed(StreamId id, const Error &reason) override;

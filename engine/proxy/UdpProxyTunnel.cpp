@@ -90,7 +90,7 @@ void UdpProxyTunnel::onStreamWritable(StreamId)
     m_channel.flush();
 }
 
-void UdpProxyTunnel::receiveQuicDatagram(QByteArrayView payload)
+void UdpProxyTunnel::onDatagram(StreamId, QByteArrayView payload)
 {
     if (!isClosed())
         m_channel.receiveDatagram(payload);
@@ -152,11 +152,6 @@ void UdpProxyTunnel::handleIdleCheck()
     finish(
         Error(ErrorCode::IdleTimeout,
               QStringLiteral("no datagram for %1 ms").arg(m_context.config.tunnelIdleTimeoutMs)));
-}
-
-TunnelCounters UdpProxyTunnel::counters() const
-{
-    return m_counters;
 }
 
 quint64 UdpProxyTunnel::dropCount() const

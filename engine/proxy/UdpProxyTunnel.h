@@ -38,8 +38,7 @@ public:
                    const TunnelRequest &request, const QString &logId, QObject *parent);
     ~UdpProxyTunnel() override;
 
-    void receiveQuicDatagram(QByteArrayView payload) override;
-    TunnelCounters counters() const override;
+    void onDatagram(StreamId id, QByteArrayView payload) override;
 
     void onStreamData(StreamId id, QByteArrayView data, bool fin) override;
     void onStreamWritable(StreamId id) override;
