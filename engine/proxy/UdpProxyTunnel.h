@@ -1,0 +1,73 @@
+#pragma once
+
+#include "proxy/ProxyTunnel.h"
+#include "tunnel/CapsuleChannel.h"
+
+#include <QtCore/QTimer>
+
+#include <memory>
+
+namespace qmasque {
+
+class HostResolver;
+class UdpTargetSocket;
+
+// UdpProxyTunnel: CONNECT-UDP (RFC 9298) on the proxy. Set-up: resolve the target (an IP literal
+// needs no lookup), keep the addresses access control permits (checked on the resolved
+// addresses, IPv4-mapped ones as IPv4), open a connected UDP socket to the first of them, answer
+// 200. Refusals: 403 when every address is denied, 502 dns_error when resolution fails.
+//
+// Data: context-0 HTTP datagrams from the client (QUIC DATAGRAM frames on h3, DATAGRAM capsules
+// on h2/h1, decoded by a CapsuleChannel) are sent to the target; datagrams from the target are
+// sent back as HTTP datagrams. Payloads above 65527 bytes (RFC 9298, 5) or above what the
+// client's path carries are dropped and counted (CapsuleChannel counters; too_large). The
+// target socket is read in batches into one reused buffer: no per-datagram allocation.
+//
+// End: the client's FIN (the tunnel is over, RFC 9298, 3: FIN answered with FIN), a reset, a
+// malformed capsule (reset with MessageError), the connection closing, or no traffic either way
+// for ProxyConfig::tunnelIdleTimeoutMs.
+class UdpProxyTunnel final : public ProxyTunnel, private CapsuleChannelHandler
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(UdpProxyTunnel)
+
+public:
+    static constexpr qint64 kMaxUdpPayload = 65527; // RFC 9298, 5
+
+    UdpProxyTunnel(ProxyContext &context, ServerConnection *connection, StreamId id,
+                   const TunnelRequest &request, const QString &logId, QObject *parent);
+    ~UdpProxyTunnel() override;
+
+    void onDatagram(StreamId id, QByteArrayView payload) override;
+
+    void onStreamData(StreamId id, QByteArrayView data, bool fin) override;
+    void onStreamWritable(StreamId id) override;
+
+    const CapsuleChannel::Counters &channelCounters() const { return m_channel.counters(); }
+
+protected:
+    void startSetup() override;
+    void releaseResources() override;
+    quint64 dropCount() const override;
+
+private:
+    void handleResolved(const QList<QHostAddress> &addresses);
+    void handleTargetReadable();
+    void handleIdleCheck();
+
+    // CapsuleChannelHandler
+    void onChannelDatagram(QByteArrayView payload) override;
+
+    CapsuleChannel m_channel;
+    std::unique_ptr<HostResolver> m_resolver;
+    std::unique_ptr<UdpTargetSocket> m_socket;
+    QByteArray m_buffer; // one datagram from the target, reused
+    QTimer m_idleTimer;
+    quint64 m_activity = 0;       // datagrams both ways, as of the last idle check
+    quint64 m_dropTooLarge = 0;   // from the client, above 65527
+    quint64 m_dropSendFailed = 0; // the target socket's buffer was full
+    quint64 m_dropTruncated = 0;  // from the target, larger than a UDP payload can be
+    bool m_finSent = false;
+};
+
+} // namespace qmasque
