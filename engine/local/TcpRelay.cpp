@@ -1,0 +1,269 @@
+#include "local/TcpRelay.h"
+
+namespace qmasque {
+
+namespace {
+
+// kMaxReadsPerWake: chunks read per readable() before yielding to the event loop, so one fast
+// application cannot starve the others (the notifier fires again: it is level-triggered).
+constexpr int kMaxReadsPerWake = 16;
+
+bool isGracefulEnd(const Error &reason)
+{
+    return reason.code == ErrorCode::PeerFin || reason.code == ErrorCode::LocalClose;
+}
+
+} // namespace
+
+TcpRelay::TcpRelay(LocalStreamSocket *socket, TcpTunnel *tunnel, QObject *parent)
+    : QObject(parent)
+    , m_socket(socket)
+    , m_tunnel(tunnel)
+{}
+
+TcpRelay::~TcpRelay()
+{
+    if (m_tunnel) {
+        // Not inside a tunnel callback (owners use deleteLater()), so the receiver may go.
+        m_tunnel->setReceiver({});
+        disconnect(m_tunnel, nullptr, this, nullptr);
+        if (!m_finished)
+            m_tunnel->close();
+    }
+    if (m_socket)
+        disconnect(m_socket, nullptr, this, nullptr);
+}
+
+void TcpRelay::start(QByteArray initialUp, QByteArrayView initialDown)
+{
+    if (std::exchange(m_started, true))
+        return;
+    if (!m_tunnel || !m_tunnel->isOpen()) {
+        fail(m_tunnel ? m_tunnel->closeReason()
+                      : Error(ErrorCode::StreamClosed, QStringLiteral("the tunnel is gone")));
+        return;
+    }
+    m_up = std::move(initialUp);
+    m_up.reserve(kReadChunk);
+    connect(m_socket, &LocalStreamSocket::readable, this, &TcpRelay::pumpUp);
+    connect(m_socket, &LocalStreamSocket::writable, this, &TcpRelay::handleSocketWritable);
+    connect(m_tunnel, &TcpTunnel::writable, this, &TcpRelay::handleTunnelWritable);
+    connect(m_tunnel, &TcpTunnel::readFinished, this, &TcpRelay::handleTunnelReadFinished);
+    connect(m_tunnel, &TunnelSession::closed, this, &TcpRelay::handleTunnelClosed);
+    queueDown(initialDown, true);
+    if (m_finished)
+        return;
+    // The receiver may outlive the relay by a moment (deleteLater): it checks the guard.
+    QPointer<TcpRelay> self(this);
+    m_tunnel->setReceiver([self](QByteArrayView data) {
+        if (self)
+            self->receive(data);
+    });
+    if (!m_finished)
+        pumpUp();
+}
+
+void TcpRelay::pumpUp()
+{
+    if (m_finished || !m_tunnel)
+        return;
+    for (int reads = 0;;) {
+        if (m_upOffset < m_up.size()) {
+            const Result<qint64> accepted =
+                m_tunnel->write(QByteArrayView(m_up).sliced(m_upOffset));
+            if (!accepted) {
+                // stream_closed / write_closed: the tunnel is ending; closed() tells why.
+                m_socket->setReadEnabled(false);
+                return;
+            }
+            m_upOffset += qsizetype(*accepted);
+            m_bytesUp += *accepted;
+            if (m_upOffset < m_up.size()) {
+                // The tunnel is full: stop reading until writable() (the backpressure).
+                m_socket->setReadEnabled(false);
+                return;
+            }
+        }
+        m_up.resize(0);
+        m_upOffset = 0;
+        if (m_upEof) {
+            shutdownTunnelWrite();
+            return;
+        }
+        if (reads++ == kMaxReadsPerWake) {
+            m_socket->setReadEnabled(true);
+            return;
+        }
+        m_up.resize(kReadChunk);
+        const qint64 n = m_socket->read(m_up.data(), kReadChunk);
+        if (n > 0) {
+            m_up.resize(qsizetype(n));
+            continue;
+        }
+        m_up.resize(0);
+        if (n == -1) {
+            m_socket->setReadEnabled(true);
+            return;
+        }
+        if (n == -2) {
+            fail(m_socket->error());
+            return;
+        }
+        // The application's FIN.
+        m_upEof = true;
+        m_socket->setReadEnabled(false);
+        shutdownTunnelWrite();
+        return;
+    }
+}
+
+void TcpRelay::shutdownTunnelWrite()
+{
+    if (!m_tunnel || m_tunnel->isWriteShut() || !m_tunnel->isOpen())
+        return;
+    // HTTP/1.1 cannot half-close (not_supported): then nothing is sent and the relay keeps
+    // delivering until the proxy closes the connection. Other errors mean the tunnel is ending
+    // and closed() follows.
+    (void)m_tunnel->shutdownWrite();
+}
+
+void TcpRelay::handleTunnelWritable()
+{
+    if (m_upOffset < m_up.size() || !m_upEof)
+        pumpUp();
+}
+
+void TcpRelay::receive(QByteArrayView data)
+{
+    if (!m_finished)
+        queueDown(data, false);
+}
+
+void TcpRelay::queueDown(QByteArrayView data, bool ownBytes)
+{
+    if (data.isEmpty())
+        return;
+    qint64 written = 0;
+    if (m_downOffset == m_down.size()) {
+        written = m_socket->write(data.data(), data.size());
+        if (written < 0) {
+            fail(m_socket->error());
+            return;
+        }
+        if (!ownBytes) {
+            m_bytesDown += written;
+            if (written > 0 && m_tunnel)
+                m_tunnel->consume(written); // only what the kernel took reopens the window
+        }
+        if (written == data.size())
+            return;
+        m_down.resize(0);
+        m_downOffset = 0;
+        m_socket->setWriteNotification(true);
+    } else if (m_downOffset > 0 && m_downOffset >= m_down.size() / 2) {
+        m_down.remove(0, m_downOffset);
+        m_downOffset = 0;
+    }
+    // Bytes already waiting keep their order; bounded by the receive window.
+    if (ownBytes)
+        m_ownPending += data.size() - written; // only initialDown: before any tunnel byte
+    m_down.append(data.data() + written, data.size() - qsizetype(written));
+}
+
+void TcpRelay::handleSocketWritable()
+{
+    if (m_finished)
+        return;
+    while (m_downOffset < m_down.size()) {
+        const qint64 written =
+            m_socket->write(m_down.constData() + m_downOffset, m_down.size() - m_downOffset);
+        if (written < 0) {
+            fail(m_socket->error());
+            return;
+        }
+        if (written == 0)
+            return; // still full: the notifier stays on
+        m_downOffset += qsizetype(written);
+        const qint64 own = qMin(written, m_ownPending);
+        m_ownPending -= own;
+        m_bytesDown += written - own;
+        if (written > own && m_tunnel)
+            m_tunnel->consume(written - own);
+    }
+    m_down.resize(0);
+    m_downOffset = 0;
+    m_socket->setWriteNotification(false);
+    maybeFinishGracefully();
+}
+
+void TcpRelay::handleTunnelReadFinished()
+{
+    m_tunnelFin = true;
+    maybeFinishGracefully();
+}
+
+void TcpRelay::handleTunnelClosed(const Error &reason)
+{
+    if (m_finished)
+        return;
+    m_socket->setReadEnabled(false);
+    if (!isGracefulEnd(reason)) {
+        // The target reset, the proxy refused mid-way or the connection died: the application
+        // must see a reset too (RFC 9113, 8.5 and RFC 9114, 4.4 map a TCP RST to a stream
+        // error; here the stream error maps back to an RST).
+        m_socket->abortOnClose();
+        finish(reason);
+        return;
+    }
+    m_tunnelClosed = true;
+    m_closeReason = reason;
+    maybeFinishGracefully();
+}
+
+void TcpRelay::maybeFinishGracefully()
+{
+    if (m_finished || m_downOffset < m_down.size())
+        return;
+    if (m_tunnelFin || m_tunnelClosed)
+        m_socket->shutdownWrite(); // every byte before the FIN was written
+    if (m_tunnelClosed)
+        finish(m_closeReason);
+}
+
+void TcpRelay::closeGracefully()
+{
+    if (m_finished)
+        return;
+    m_socket->setReadEnabled(false);
+    if (!m_started || !m_tunnel) {
+        m_socket->shutdownWrite();
+        finish(Error(ErrorCode::LocalClose, QStringLiteral("the front end stopped")));
+        return;
+    }
+    m_tunnel->close(); // closed() follows, then the FIN to the application
+}
+
+void TcpRelay::fail(const Error &reason)
+{
+    if (m_finished)
+        return;
+    m_socket->setReadEnabled(false);
+    m_socket->setWriteNotification(false);
+    if (m_tunnel && m_tunnel->state() != TunnelState::Closed)
+        m_tunnel->abort(reason); // RST to the target through the proxy
+    finish(reason);
+}
+
+void TcpRelay::finish(const Error &reason)
+{
+    if (std::exchange(m_finished, true))
+        return;
+    m_socket->setReadEnabled(false);
+    m_socket->setWriteNotification(false);
+    m_up.clear();
+    m_down.clear();
+    m_downOffset = 0;
+    emit finished(reason);
+}
+
+} // namespace qmasque
