@@ -13,7 +13,7 @@ MAIN_PACKAGES=(
     libnghttp2-dev libssl-dev libgnutls28-dev
     # tests: peers, clients and tools started by the test suites
     nghttp2-proxy nghttp2-client tinyproxy curl dnsutils dnsmasq-base socat iproute2 python3
-    openssl gnutls-bin xvfb xauth imagemagick
+    iputils-ping openssl gnutls-bin xvfb xauth imagemagick
     # fuzzing and sanitizers
     clang libclang-rt-14-dev
     # benchmarks and profiling
@@ -37,7 +37,7 @@ On other systems install by hand:
   - CMake >= 3.25, Ninja, a C++20 compiler, pkg-config, clang-format
   - Qt >= 6.4: Core, Network, Widgets, Svg, Test (and the offscreen/xcb platform plugins)
   - nghttp2 >= 1.52, ngtcp2 >= 1.11 with ngtcp2_crypto_gnutls, nghttp3 >= 1.8, OpenSSL 3, GnuTLS
-  - for the tests: nghttpx, tinyproxy, curl, dig, dnsmasq, socat, iproute2, python3, openssl,
+  - for the tests: nghttpx, tinyproxy, curl, dig, dnsmasq, socat, iproute2, ping, python3, openssl,
     ngtcp2's gtlsclient/gtlsserver, Xvfb, ImageMagick; clang + libFuzzer for the fuzzers
 then configure with: cmake -S . -B build -G Ninja
 MSG

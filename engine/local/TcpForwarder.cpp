@@ -43,6 +43,7 @@ public:
                     return;
                 }
                 m_relay = new TcpRelay(m_socket, *result, this);
+                m_relay->setH1FinGraceMs(m_forwarder->m_options.h1FinGraceMs);
                 QObject::connect(m_relay, &TcpRelay::finished, this, [this](const Error &reason) {
                     qCDebug(lcLocal)
                         << "tcp-forward" << m_socket->peerString() << "ended:" << reason.toString();

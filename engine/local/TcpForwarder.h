@@ -16,6 +16,9 @@ class TunnelClient;
 struct TcpForwarderOptions
 {
     int maxClients = 1024; // connections beyond this many are reset at once
+    // h1FinGraceMs: over HTTP/1.1, how long a quiet tunnel stays after the application's FIN
+    // (TcpRelay::setH1FinGraceMs()).
+    int h1FinGraceMs = 5000;
 };
 
 // TcpForwarder: "--tcp-forward 127.0.0.1:2222=ssh.example:22": every connection accepted on

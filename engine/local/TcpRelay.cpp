@@ -19,7 +19,13 @@ TcpRelay::TcpRelay(LocalStreamSocket *socket, TcpTunnel *tunnel, QObject *parent
     : QObject(parent)
     , m_socket(socket)
     , m_tunnel(tunnel)
-{}
+{
+    m_h1FinGrace.setSingleShot(true);
+    connect(&m_h1FinGrace, &QTimer::timeout, this, [this] {
+        if (m_tunnel && !m_finished)
+            m_tunnel->close(); // closed(local_close) ends the relay gracefully
+    });
+}
 
 TcpRelay::~TcpRelay()
 {
@@ -121,10 +127,12 @@ void TcpRelay::shutdownTunnelWrite()
 {
     if (!m_tunnel || m_tunnel->isWriteShut() || !m_tunnel->isOpen())
         return;
-    // HTTP/1.1 cannot half-close (not_supported): then nothing is sent and the relay keeps
-    // delivering until the proxy closes the connection. Other errors mean the tunnel is ending
-    // and closed() follows.
-    (void)m_tunnel->shutdownWrite();
+    if (!m_tunnel->canHalfClose()) {
+        // HTTP/1.1: no FIN of our own; the answer may still come (see the class comment).
+        m_h1FinGrace.start(m_h1FinGraceMs);
+        return;
+    }
+    (void)m_tunnel->shutdownWrite(); // an error means the tunnel is ending: closed() follows
 }
 
 void TcpRelay::handleTunnelWritable()
@@ -135,8 +143,11 @@ void TcpRelay::handleTunnelWritable()
 
 void TcpRelay::receive(QByteArrayView data)
 {
-    if (!m_finished)
-        queueDown(data, false);
+    if (m_finished)
+        return;
+    if (m_h1FinGrace.isActive())
+        m_h1FinGrace.start(); // still answering: the quiet time starts again
+    queueDown(data, false);
 }
 
 void TcpRelay::queueDown(QByteArrayView data, bool ownBytes)
@@ -258,6 +269,7 @@ void TcpRelay::finish(const Error &reason)
 {
     if (std::exchange(m_finished, true))
         return;
+    m_h1FinGrace.stop();
     m_socket->setReadEnabled(false);
     m_socket->setWriteNotification(false);
     m_up.clear();

@@ -7,6 +7,7 @@
 #include <QtCore/QByteArray>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
+#include <QtCore/QTimer>
 
 namespace qmasque {
 
@@ -22,8 +23,11 @@ namespace qmasque {
 //    only for bytes the kernel took; the rest waits here until the socket is writable. So the
 //    bytes held here never exceed the tunnel's receive window (ConnectOptions::
 //    streamReceiveWindow): the proxy cannot send more before we return credit.
-// Half-close: the application's FIN becomes the tunnel's FIN (shutdownWrite(); over HTTP/1.1,
-// which cannot half-close, reading simply stops and the relay waits for the proxy to close), and
+// Half-close: the application's FIN becomes the tunnel's FIN (shutdownWrite()). HTTP/1.1 cannot
+// half-close (a TLS close ends both directions): there the relay goes on delivering the target's
+// bytes after the application's FIN until kH1FinGraceMs (setH1FinGraceMs()) pass without any,
+// then closes the tunnel, so request/response exchanges still get their answer and applications
+// that went away do not hold a tunnel forever. The other way,
 // the tunnel's FIN (readFinished()) becomes a FIN to the application once every byte before it
 // was written. Both FINs exchanged end the tunnel cleanly (peer_fin).
 //
@@ -40,6 +44,7 @@ class TcpRelay final : public QObject
 
 public:
     static constexpr qint64 kReadChunk = 64 * 1024;
+    static constexpr int kH1FinGraceMs = 5000;
 
     // `socket` and `tunnel` (open) are not owned and must outlive the relay, or the tunnel may
     // close first (it is guarded).
@@ -53,6 +58,8 @@ public:
     // closeGracefully: ends both sides now with FINs (front end stopping); finished() follows
     // when the tunnel has closed.
     void closeGracefully();
+    // setH1FinGraceMs: see the class comment; call before start().
+    void setH1FinGraceMs(int ms) { m_h1FinGraceMs = ms; }
 
     bool isFinished() const noexcept { return m_finished; }
     qint64 bytesUp() const noexcept { return m_bytesUp; }
@@ -88,6 +95,8 @@ private:
     bool m_tunnelFin = false;    // the tunnel reported readFinished()
     bool m_tunnelClosed = false; // closed() arrived (graceful)
     Error m_closeReason;         // of the tunnel
+    int m_h1FinGraceMs = kH1FinGraceMs;
+    QTimer m_h1FinGrace; // HTTP/1.1 after the application's FIN: quiet time until close
     bool m_finished = false;
 };
 

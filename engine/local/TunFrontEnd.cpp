@@ -306,8 +306,10 @@ void TunFrontEnd::applyRoutes()
     m_routes = applied;
     if (!m_ready && m_tunnel) {
         m_ready = true;
-        qCInfo(lcLocal).noquote() << description() << "up, mtu" << m_mtu << "," << m_routes.size()
-                                  << "routes";
+        qCInfo(lcLocal).noquote() << QStringLiteral("%1 up, mtu %2, %3 routes")
+                                         .arg(description())
+                                         .arg(m_mtu)
+                                         .arg(m_routes.size());
         emit ready();
     }
 }

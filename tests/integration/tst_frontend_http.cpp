@@ -50,6 +50,13 @@ QByteArray targetPattern(qsizetype n)
     return out.left(n);
 }
 
+// bytes: a literal with its embedded NULs.
+template<qsizetype N>
+QByteArray bytes(const char (&literal)[N])
+{
+    return QByteArray(literal, N - 1);
+}
+
 int statusOf(const QByteArray &response)
 {
     if (!response.startsWith("HTTP/1.1 ") || response.size() < 12)
@@ -257,7 +264,7 @@ private Q_SLOTS:
             oversized += "X-Filler: " + QByteArray(100, 'f') + "\r\n";
         const QByteArray refusedPort = QByteArray::number(freeTcpPort());
         const QList<Case> cases = {
-            {"garbage", "\x16\x03\x01\x02\x00 not http at all\r\n\r\n", false, 400,
+            {"garbage", bytes("\x16\x03\x01\x02\x00 not http at all\r\n\r\n"), false, 400,
              "malformed_header"},
             {"truncated head", "GET http://127.0.0.1/ HTTP/1.1\r\nHost: 127.0", true, 400,
              "middle of the request head"},

@@ -2,7 +2,8 @@
 // through it to a local TCP echo (tests/support/FrontEndTargets.py) and get every byte back
 // intact. Over h2 and h3 the clients half-close: their FIN reaches the echo through the tunnel,
 // which finishes echoing and sends its own FIN back, which the clients see as EOF after the
-// last byte. HTTP/1.1 cannot half-close; there the clients read their bytes and close. A target
+// last byte. HTTP/1.1 cannot half-close; there the clients read their bytes and close, and the
+// tunnels end once quiet after the clients' FIN (h1FinGraceMs). A target
 // that refuses resets the local connection.
 
 #include "local/TcpForwarder.h"
@@ -35,7 +36,9 @@ private:
     {
         const Forward forward{Endpoint{QStringLiteral("127.0.0.1"), 0},
                               Endpoint{QStringLiteral("127.0.0.1"), targetPort}};
-        auto tcp = std::make_unique<TcpForwarder>(m_bench.client(kind), forward);
+        TcpForwarderOptions options;
+        options.h1FinGraceMs = 500;
+        auto tcp = std::make_unique<TcpForwarder>(m_bench.client(kind), forward, options);
         const Status started = tcp->start();
         if (!started)
             qWarning("tcp-forward: %s", qPrintable(started.error().toString()));

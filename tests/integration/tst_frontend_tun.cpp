@@ -73,8 +73,8 @@ void reRun(const QStringList &unshareArguments, const char *function)
     const QByteArray output = inside.readAll();
     QVERIFY2(inside.exitStatus() == QProcess::NormalExit && inside.exitCode() == 0,
              output.constData());
-    QVERIFY2(output.contains(QByteArray("PASS   : TstFrontendTun::") + function + "()"),
-             output.constData());
+    const QByteArray passed = QByteArray("PASS   : TstFrontendTun::") + function + "()";
+    QVERIFY2(output.contains(passed), output.constData());
     qInfo("%s", output.constData());
 }
 
