@@ -22,8 +22,14 @@ TcpRelay::TcpRelay(LocalStreamSocket *socket, TcpTunnel *tunnel, QObject *parent
 {
     m_h1FinGrace.setSingleShot(true);
     connect(&m_h1FinGrace, &QTimer::timeout, this, [this] {
-        if (m_tunnel && !m_finished)
-            m_tunnel->close(); // closed(local_close) ends the relay gracefully
+        if (!m_tunnel || m_finished)
+            return;
+        // Bytes still on their way to the application: not quiet, only slow. Wait again.
+        if (pendingDown() > 0 || m_tunnel->unconsumed() > 0) {
+            m_h1FinGrace.start();
+            return;
+        }
+        m_tunnel->close(); // closed(local_close) ends the relay gracefully
     });
 }
 

@@ -25,11 +25,11 @@ namespace qmasque {
 //    streamReceiveWindow): the proxy cannot send more before we return credit.
 // Half-close: the application's FIN becomes the tunnel's FIN (shutdownWrite()). HTTP/1.1 cannot
 // half-close (a TLS close ends both directions): there the relay goes on delivering the target's
-// bytes after the application's FIN until kH1FinGraceMs (setH1FinGraceMs()) pass without any,
-// then closes the tunnel, so request/response exchanges still get their answer and applications
-// that went away do not hold a tunnel forever. The other way,
-// the tunnel's FIN (readFinished()) becomes a FIN to the application once every byte before it
-// was written. Both FINs exchanged end the tunnel cleanly (peer_fin).
+// bytes after the application's FIN until kH1FinGraceMs (setH1FinGraceMs()) pass without any
+// arriving or waiting, then closes the tunnel, so request/response exchanges still get their
+// answer and applications that went away do not hold a tunnel forever. The other way, the
+// tunnel's FIN (readFinished()) becomes a FIN to the application once every byte before it was
+// written. Both FINs exchanged end the tunnel cleanly (peer_fin).
 //
 // End: finished(reason) once, when the tunnel closed and everything it delivered was written to
 // the application (a graceful end: the application then got FIN), or at once on an error: a
@@ -64,6 +64,10 @@ public:
     bool isFinished() const noexcept { return m_finished; }
     qint64 bytesUp() const noexcept { return m_bytesUp; }
     qint64 bytesDown() const noexcept { return m_bytesDown; }
+    // pendingUp / pendingDown: bytes waiting here for the tunnel (at most kReadChunk) and for
+    // the socket (at most the tunnel's receive window).
+    qint64 pendingUp() const noexcept { return m_up.size() - m_upOffset; }
+    qint64 pendingDown() const noexcept { return m_down.size() - m_downOffset; }
 
 Q_SIGNALS:
     void finished(const qmasque::Error &reason);

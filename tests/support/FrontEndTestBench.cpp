@@ -57,6 +57,15 @@ TunnelClient *FrontEndTestBench::client(TransportKind kind)
     return slot.get();
 }
 
+std::unique_ptr<TunnelClient> FrontEndTestBench::makeClient(TransportKind kind,
+                                                            const ConnectOptions &tuning)
+{
+    auto client = std::make_unique<TunnelClient>(nullptr, defaultTransportFactory());
+    if (Status configured = client->configure(profile(kind), tuning); !configured)
+        qFatal("front-end bench profile: %s", qPrintable(configured.error().toString()));
+    return client;
+}
+
 QString findTool(const QString &name)
 {
     QString path = QStandardPaths::findExecutable(name);

@@ -28,6 +28,8 @@ public:
     Profile profile(TransportKind kind);
     // client: the TunnelClient for `kind` (made and configured on first use).
     TunnelClient *client(TransportKind kind);
+    // makeClient: a TunnelClient of its own for `kind` with `tuning` (windows, buffers).
+    std::unique_ptr<TunnelClient> makeClient(TransportKind kind, const ConnectOptions &tuning);
     ProxyTestServer &server() { return m_server; }
 
     QString error;
