@@ -174,6 +174,8 @@ const Field kFields[] = {
      "Close an unused upstream connection after MS milliseconds (0 = never)."},
     {QLatin1StringView("pool-max-streams"), &Profile::poolMaxStreams, "N|dynamic",
      "Tunnels per upstream connection, or dynamic (the limit the proxy announces)."},
+    {QLatin1StringView("pool-max-connections"), &Profile::poolMaxConnections, "N",
+     "Upstream connections per proxy and transport; beyond, tunnels wait for a free slot."},
     {QLatin1StringView("connect-timeout-ms"), &Profile::connectTimeoutMs, "MS",
      "Deadline for reaching the proxy and opening a tunnel."},
     {QLatin1StringView("h2-head-start-ms"), &Profile::h2HeadStartMs, "MS",
@@ -396,6 +398,8 @@ Status Profile::validate() const
     if (auto s = checkRange(key("pool-idle-ms"), poolIdleMs, 0, 86'400'000); !s)
         return s;
     if (auto s = checkRange(key("pool-max-streams"), poolMaxStreams, 0, 1'000'000); !s)
+        return s;
+    if (auto s = checkRange(key("pool-max-connections"), poolMaxConnections, 1, 100'000); !s)
         return s;
     if (auto s = checkRange(key("connect-timeout-ms"), connectTimeoutMs, 100, 120'000); !s)
         return s;

@@ -85,8 +85,9 @@ struct Profile
     QString tun; // TUN device name; empty = off
 
     // Pool and racing. Times in milliseconds.
-    int poolIdleMs = 30000; // close an unused upstream connection after this; 0 = never
-    int poolMaxStreams = 0; // per connection; 0 = dynamic (the peer's limit)
+    int poolIdleMs = 30000;       // close an unused upstream connection after this; 0 = never
+    int poolMaxStreams = 0;       // per connection; 0 = dynamic (the peer's limit)
+    int poolMaxConnections = 128; // upstream connections per proxy and transport that take tunnels
     int connectTimeoutMs = 5000;
     int h2HeadStartMs = 250; // h2 starts this long after h3
     int h1HeadStartMs = 500; // h1 starts this long after h2

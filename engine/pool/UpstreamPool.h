@@ -26,8 +26,10 @@ namespace qmasque {
 struct PoolOptions
 {
     // maxConnectionsPerFingerprint: connections per fingerprint that take streams (draining ones
-    // do not count). When all are full, checkouts wait for a free stream slot.
-    int maxConnectionsPerFingerprint = 8;
+    // do not count). When all are full, checkouts wait for a free stream slot. Sized so that
+    // thousands of tunnels fit at a proxy's usual 100 streams per connection (Profile
+    // pool-max-connections); it bounds what one client can ask of a proxy, not what it needs.
+    int maxConnectionsPerFingerprint = 128;
     // checkoutTimeoutMs: how long a checkout waits for a connection (dial, free slot); 0 = no
     // pool limit. The caller's own deadline caps it.
     int checkoutTimeoutMs = 60000;

@@ -117,6 +117,7 @@ Profile fullProfile()
     p.tun = QStringLiteral("qmasque0");
     p.poolIdleMs = 0;
     p.poolMaxStreams = 50;
+    p.poolMaxConnections = 16;
     p.snapshot = QStringLiteral("/tmp/snapshot.json");
     p.snapshotMs = 250;
     p.metrics = QStringLiteral("127.0.0.1:9100");
@@ -274,6 +275,9 @@ void tst_Profile::applyOptions()
     QCOMPARE(p.poolMaxStreams, 0);
     QVERIFY(p.applyOption(QStringLiteral("pool-max-streams"), {QStringLiteral("50")}).ok());
     QCOMPARE(p.poolMaxStreams, 50);
+    QVERIFY(p.applyOption(QStringLiteral("pool-max-connections"), {QStringLiteral("200")}).ok());
+    QCOMPARE(p.poolMaxConnections, 200);
+    QVERIFY(!p.applyOption(QStringLiteral("pool-max-connections"), {QStringLiteral("x")}).ok());
     QVERIFY(p.applyOption(QStringLiteral("transports"), {QStringLiteral("h2, h1")}).ok());
     QCOMPARE(p.transports, QList<TransportKind>({TransportKind::H2, TransportKind::H1}));
     QVERIFY(p.applyOption(QStringLiteral("tcp-mode"), {QStringLiteral("template")}).ok());
