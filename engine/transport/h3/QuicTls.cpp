@@ -191,7 +191,9 @@ QString QuicTlsSession::protocolVersion() const
 
 QString QuicTlsSession::peerCertificate() const
 {
-    return peerCertificateSummary(m_session.get());
+    if (m_peerCertificate.isEmpty())
+        m_peerCertificate = peerCertificateSummary(m_session.get());
+    return m_peerCertificate;
 }
 
 Result<std::unique_ptr<QuicTlsServerContext>>

@@ -46,7 +46,9 @@ public:
     QString cipherSuite() const;      // "TLS_AES_128_GCM_SHA256"
     QString keyExchangeGroup() const; // "X25519"
     QString protocolVersion() const;  // "TLSv1.3"
-    QString peerCertificate() const;  // TlsPeerVerifier's one-line summary
+    // peerCertificate: TlsPeerVerifier's one-line summary, parsed once (after the handshake the
+    // certificate cannot change, and the dashboard asks for it every snapshot tick).
+    QString peerCertificate() const;
 
 private:
     friend class QuicTlsServerContext;
@@ -63,6 +65,7 @@ private:
     TlsSettings m_settings; // client: what verifyCallback applies
     QString m_verifyHost;
     std::optional<Error> m_verifyError;
+    mutable QString m_peerCertificate; // cache of peerCertificate(); empty until first asked
 };
 
 // QuicTlsServerContext: the server's identity (certificate chain and key) and optional client
