@@ -170,6 +170,8 @@ const Field kFields[] = {
      "Open an HTTP proxy listener (CONNECT and absolute-form requests)."},
     {QLatin1StringView("tun"), &Profile::tun, "NAME",
      "Create a TUN device carried by one CONNECT-IP tunnel (Linux, CAP_NET_ADMIN)."},
+    {QLatin1StringView("udp-idle-ms"), &Profile::udpIdleMs, "MS",
+     "Close a UDP forward's tunnel for a local peer after MS quiet milliseconds (0 = never)."},
     {QLatin1StringView("pool-idle-ms"), &Profile::poolIdleMs, "MS",
      "Close an unused upstream connection after MS milliseconds (0 = never)."},
     {QLatin1StringView("pool-max-streams"), &Profile::poolMaxStreams, "N|dynamic",
@@ -396,6 +398,8 @@ Status Profile::validate() const
             return invalid(key("tun"), QStringLiteral("'%1' is not an interface name").arg(tun));
     }
     if (auto s = checkRange(key("pool-idle-ms"), poolIdleMs, 0, 86'400'000); !s)
+        return s;
+    if (auto s = checkRange(key("udp-idle-ms"), udpIdleMs, 0, 86'400'000); !s)
         return s;
     if (auto s = checkRange(key("pool-max-streams"), poolMaxStreams, 0, 1'000'000); !s)
         return s;

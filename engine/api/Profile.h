@@ -82,6 +82,7 @@ struct Profile
     QString httpProxy; // "ADDR:PORT"; empty = off
     QList<Forward> udpForwards;
     QList<Forward> tcpForwards;
+    int udpIdleMs = 60000; // a UDP forward closes a peer's tunnel after this quiet; 0 = never
     QString tun; // TUN device name; empty = off
 
     // Pool and racing. Times in milliseconds.

@@ -118,6 +118,7 @@ Profile fullProfile()
     p.poolIdleMs = 0;
     p.poolMaxStreams = 50;
     p.poolMaxConnections = 16;
+    p.udpIdleMs = 5000;
     p.snapshot = QStringLiteral("/tmp/snapshot.json");
     p.snapshotMs = 250;
     p.metrics = QStringLiteral("127.0.0.1:9100");
