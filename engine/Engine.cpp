@@ -39,6 +39,9 @@ Engine::Engine(QObject *parent)
 Engine::Engine(Options options, QObject *parent)
     : EngineControl(parent)
     , m_options(std::move(options))
+    // Children, so that moveToThread() takes the timers along to the engine thread.
+    , m_stopTimer(this)
+    , m_snapshotTimer(this)
 {
     registerEngineMetaTypes();
     m_stopTimer.setSingleShot(true);

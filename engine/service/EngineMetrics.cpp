@@ -136,7 +136,8 @@ void EngineMetrics::setCounter(const QByteArray &name, const MetricsRegistry::La
                                double total)
 {
     const double delta = total - m_registry.value(name, labels);
-    if (delta > 0)
+    // delta 0 still adds the sample: a counter that never moved is exposed as 0, not absent.
+    if (delta >= 0)
         m_registry.add(name, labels, delta);
 }
 

@@ -90,11 +90,11 @@ void tst_AppDemoTransfer::transfer()
     QCOMPARE(app.waitForExit(15000), 0);
     const QByteArray log = app.standardError();
     const QByteArray tag = "transport=" + transport.toLatin1();
-    QVERIFY2(log.contains("tunnel-open id=") &&
+    QVERIFY2(log.contains("qmasque.engine: tunnel-open id=") &&
                  log.contains(QByteArray(tag + " protocol=tcp target=" + http.toLatin1())),
              log.right(3000).constData());
     QVERIFY(log.contains(QByteArray(tag + " protocol=udp target=" + echo.toLatin1())));
-    QVERIFY(log.contains("tunnel-close id="));
+    QVERIFY(log.contains("qmasque.engine: tunnel-close id="));
     QVERIFY(log.contains(QByteArray("bytes_received=" + QByteArray::number(64 << 20))));
 }
 

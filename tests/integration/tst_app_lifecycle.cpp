@@ -8,6 +8,7 @@
 #include "support/AppProcess.h"
 #include "support/ProxyTestTargets.h"
 
+#include <QtCore/QFileInfo>
 #include <QtCore/QTemporaryDir>
 #include <QtNetwork/QTcpServer>
 #include <QtTest/QTest>
@@ -53,7 +54,9 @@ void tst_AppLifecycle::sigtermDuringTransfers()
              qPrintable(app.error()));
     const QString socks = app.listener(QStringLiteral("socks5"));
     const QString http = app.listener(QStringLiteral("demo-http"));
-    // Three slow downloads (1 MiB/s of 64 MiB): all still running when the signal comes.
+    // Three slow downloads (1 MiB/s of 64 MiB): all still running when the signal comes, and
+    // each has received its first bytes (its output file grew).
+    QTemporaryDir files;
     QList<QProcess *> downloads;
     for (int i = 0; i < 3; ++i) {
         auto *curl = new QProcess(this);
@@ -61,19 +64,22 @@ void tst_AppLifecycle::sigtermDuringTransfers()
                     {QStringLiteral("-sS"), QStringLiteral("--limit-rate"), QStringLiteral("1M"),
                      QStringLiteral("--socks5-hostname"), socks,
                      QStringLiteral("http://%1/64M").arg(http), QStringLiteral("-o"),
-                     QStringLiteral("/dev/null")});
+                     files.filePath(QString::number(i))});
         downloads.append(curl);
     }
-    QTRY_COMPARE_WITH_TIMEOUT(app.standardError().count("tunnel-open id="), 3, 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(app.standardError().count("qmasque.engine: tunnel-open id="), 3,
+                              15000);
+    for (int i = 0; i < 3; ++i)
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(files.filePath(QString::number(i))).size() > 0, 15000);
     for (QProcess *curl : downloads)
         QCOMPARE(curl->state(), QProcess::Running);
 
     app.terminate();
     QCOMPARE(app.waitForExit(15000), 0);
     const QByteArray log = app.standardError();
-    QCOMPARE(log.count("tunnel-close id="), 3);
+    QCOMPARE(log.count("qmasque.engine: tunnel-close id="), 3);
     for (const QByteArray &line : app.stderrLines()) {
-        if (line.contains("tunnel-close id=")) {
+        if (line.contains("qmasque.engine: tunnel-close id=")) {
             QVERIFY2(line.contains(QByteArray("target=" + http.toLatin1())), line.constData());
             QVERIFY2(line.contains("reason=local_close"), line.constData());
             QVERIFY2(!line.contains("bytes_received=0 "), line.constData());

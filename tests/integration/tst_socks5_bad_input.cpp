@@ -111,7 +111,8 @@ void tst_Socks5BadInput::initTestCase()
                                      "http://%2/64M | sha256sum")
                           .arg(m_app.listener(QStringLiteral("socks5")), m_http)});
     QVERIFY(m_download.waitForStarted());
-    QTRY_VERIFY_WITH_TIMEOUT(m_app.standardError().contains("tunnel-open id="), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_app.standardError().contains("qmasque.engine: tunnel-open id="),
+                             10000);
 }
 
 void tst_Socks5BadInput::cleanupTestCase()
