@@ -60,7 +60,10 @@ void GuiReport::write()
     }
     if (!m_screenshotTaken && controller->streamModel()->rowCount() > 0) {
         m_screenshotTaken = true;
-        m_window->grab().save(QDir(m_directory).filePath(QStringLiteral("dashboard.png")));
+        // Atomically, like the JSON: a reader polling for the file never sees half a PNG.
+        QSaveFile png(QDir(m_directory).filePath(QStringLiteral("dashboard.png")));
+        if (png.open(QIODevice::WriteOnly) && m_window->grab().save(&png, "PNG"))
+            png.commit();
     }
 }
 

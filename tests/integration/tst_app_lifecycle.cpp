@@ -1,14 +1,17 @@
 // qmasque's process contract: SIGTERM during transfers exits 0 after closing every tunnel (and
-// logging each close); start-up failures exit 1 (runtime) or 2 (command line, profile) with
-// one "qmasque: error:" line naming the cause; --help and --version need no display; without a
-// display the app says so and runs headless.
+// logging each close, and writing the --snapshot file a last time); start-up failures exit 1
+// (runtime) or 2 (command line, profile) with one "qmasque: error:" line naming the cause; --help
+// and --version need no display; without a display the app says so and runs headless.
 
 #include "api/Profile.h"
 #include "api/Version.h"
 #include "support/AppProcess.h"
 #include "support/ProxyTestTargets.h"
 
+#include <QtCore/QFile>
 #include <QtCore/QFileInfo>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 #include <QtCore/QTemporaryDir>
 #include <QtNetwork/QTcpServer>
 #include <QtTest/QTest>
@@ -48,15 +51,17 @@ private Q_SLOTS:
 
 void tst_AppLifecycle::sigtermDuringTransfers()
 {
+    QTemporaryDir files;
+    const QString snapshotPath = files.filePath(QStringLiteral("snapshot.json"));
     AppProcess app;
     QVERIFY2(app.start({QStringLiteral("--headless"), QStringLiteral("--demo"),
-                        QStringLiteral("--socks"), QStringLiteral("127.0.0.1:0")}),
+                        QStringLiteral("--socks"), QStringLiteral("127.0.0.1:0"),
+                        QStringLiteral("--snapshot"), snapshotPath}),
              qPrintable(app.error()));
     const QString socks = app.listener(QStringLiteral("socks5"));
     const QString http = app.listener(QStringLiteral("demo-http"));
     // Three slow downloads (1 MiB/s of 64 MiB): all still running when the signal comes, and
     // each has received its first bytes (its output file grew).
-    QTemporaryDir files;
     QList<QProcess *> downloads;
     for (int i = 0; i < 3; ++i) {
         auto *curl = new QProcess(this);
@@ -86,6 +91,19 @@ void tst_AppLifecycle::sigtermDuringTransfers()
         }
     }
     QVERIFY(errorLines(app).isEmpty());
+    // The snapshot file was written a last time on the way out: a whole JSON document that
+    // counts the three tunnels.
+    QFile snapshotFile(snapshotPath);
+    QVERIFY(snapshotFile.open(QIODevice::ReadOnly));
+    QJsonParseError parseError;
+    const QJsonDocument snapshot = QJsonDocument::fromJson(snapshotFile.readAll(), &parseError);
+    QVERIFY2(parseError.error == QJsonParseError::NoError, qPrintable(parseError.errorString()));
+    QCOMPARE(snapshot.object()
+                 .value(QStringLiteral("engine"))
+                 .toObject()
+                 .value(QStringLiteral("tunnels_opened"))
+                 .toInteger(),
+             3);
     // The clients saw their connections end.
     for (QProcess *curl : downloads)
         QVERIFY(curl->waitForFinished(10000));
