@@ -53,26 +53,25 @@ void tst_AppPooling::fiveHundredDownloads()
     const QString socks = app.listener(QStringLiteral("socks5"));
     const QString http = app.listener(QStringLiteral("demo-http"));
 
-    // Every curl reads at 64 KiB/s, so each tunnel stays open for about 2 s and hundreds of
+    // Every transfer reads at 64 KiB/s, so each tunnel stays open for about 2 s and 200 of
     // them are open at the same time.
     QProcess downloads;
-    downloads.start(
-        QStringLiteral("bash"),
-        {QStringLiteral("-c"),
-         // One curl running the transfers in parallel (each its own SOCKS5
-         // connection: HTTP/1.1 does not multiplex, and "Connection: close" stops curl from reusing
-         // a finished one): starting 500 processes would
-         // take longer than the downloads on a busy machine.
-         QStringLiteral("for i in $(seq %1); do echo \"url = http://%4/%5\"; "
-                        "echo 'output = /dev/null'; done | "
-                        "curl -sS --fail --max-time 60 --parallel --parallel-immediate "
-                        "--parallel-max %2 --limit-rate 64K -H 'Connection: close' "
-                        "--socks5-hostname %3 "
-                        "-w '%{size_download}\\n' --config -")
-             .arg(kDownloads)
-             .arg(kAtOnce)
-             .arg(socks, http)
-             .arg(kBodyBytes)});
+    downloads.start(QStringLiteral("bash"),
+                    {QStringLiteral("-c"),
+                     // One curl running the transfers in parallel, each on its own SOCKS5
+                     // connection (HTTP/1.1 does not multiplex, and "Connection: close" stops curl
+                     // from reusing a finished one): 500 processes would take longer to start on a
+                     // busy machine than the downloads take.
+                     QStringLiteral("for i in $(seq %1); do echo \"url = http://%4/%5\"; "
+                                    "echo 'output = /dev/null'; done | "
+                                    "curl -sS --fail --max-time 60 --parallel --parallel-immediate "
+                                    "--parallel-max %2 --limit-rate 64K -H 'Connection: close' "
+                                    "--socks5-hostname %3 "
+                                    "-w '%{size_download}\\n' --config -")
+                         .arg(kDownloads)
+                         .arg(kAtOnce)
+                         .arg(socks, http)
+                         .arg(kBodyBytes)});
     QVERIFY(downloads.waitForStarted());
 
     qint64 maxConnections = 0;
