@@ -2,7 +2,10 @@
 
 #include "api/Result.h"
 
+#include <QtCore/QByteArray>
+#include <QtCore/QList>
 #include <QtCore/QObject>
+#include <QtCore/QPair>
 #include <QtCore/QString>
 
 namespace qmasque {
@@ -29,6 +32,10 @@ public:
     virtual QString description() const = 0;
     // activeClients: local connections (TCP) or peers (UDP) being served now.
     virtual int activeClients() const = 0;
+    // drops: what this front end dropped itself (not the tunnels' own drops), by reason, as
+    // monotonic counts since start(): e.g. {"socks5_fragmented", 3}. The Engine reports them in
+    // the metrics (qmasque_local_drops_total). Default: nothing dropped.
+    virtual QList<QPair<QByteArray, quint64>> drops() const { return {}; }
 
 Q_SIGNALS:
     // failed: a runtime failure of the front end itself (not of one client), e.g. the TUN device

@@ -62,6 +62,9 @@ public:
     // port, TLS and connect timeout are replaced by the profile's.
     Status configure(const Profile &profile, const ConnectOptions &tuning = {});
     bool isConfigured() const noexcept { return m_configured; }
+    // connectOptions: how the configured proxy is reached (host, port, TLS, timeouts): what
+    // every tunnel's transport dials with (the engine's start-up probe dials the same).
+    const ConnectOptions &connectOptions() const noexcept { return m_connect; }
 
     // open*: starts racing a tunnel; returns its tunnel id (never 0). `localClient` names the
     // local user in the dashboard ("socks5 127.0.0.1:51234"). Bad targets fail through the
