@@ -1,8 +1,12 @@
 #include "Engine.h"
 
 #include "core/Log.h"
+#include "local/HttpProxyServer.h"
 #include "local/MetricsEndpoint.h"
 #include "local/Socks5Server.h"
+#include "local/TcpForwarder.h"
+#include "local/TunFrontEnd.h"
+#include "local/UdpForwarder.h"
 #include "pool/UpstreamPool.h"
 #include "proxy/ProxyLog.h"
 #include "service/DemoHost.h"
@@ -128,6 +132,7 @@ void Engine::startClient()
     poolOptions.factory = m_options.factory;
     poolOptions.owner.idleTimeoutMs = m_profile.poolIdleMs;
     poolOptions.owner.maxStreams = m_profile.poolMaxStreams;
+    poolOptions.maxConnectionsPerFingerprint = m_profile.poolMaxConnections;
     m_pool = new UpstreamPool(poolOptions, this);
     m_client = new TunnelClient(m_pool, m_options.factory, this);
     if (Status configured = m_client->configure(m_profile); !configured) {
@@ -177,9 +182,8 @@ void Engine::startClient()
 
 Result<QList<LocalFrontEnd *>> Engine::createFrontEnds(const Profile &profile)
 {
-    // Every local front end is built here, from its profile key, with the TunnelClient.
-    // The other front ends (HttpProxyServer for `http-proxy`, UdpForwarder / TcpForwarder per
-    // `udp-forward` / `tcp-forward`, TunFrontEnd for `tun`) are added next to the SOCKS5 one.
+    // Every local front end is built here, from its profile key, with the TunnelClient. The
+    // profile was validated, so a failure here is one the profile cannot see (a bad address).
     QList<LocalFrontEnd *> frontEnds;
     if (!profile.socks.isEmpty()) {
         Result<Socks5Config> config = Socks5Config::fromProfile(profile);
@@ -187,19 +191,20 @@ Result<QList<LocalFrontEnd *>> Engine::createFrontEnds(const Profile &profile)
             return config.error();
         frontEnds.append(new Socks5Server(m_client, *config, this));
     }
-    const auto unavailable = [&frontEnds](const char *key) {
-        qDeleteAll(frontEnds);
-        return Error(ErrorCode::NotSupported,
-                     QStringLiteral("%1: not available in this build").arg(QLatin1StringView(key)));
-    };
-    if (!profile.httpProxy.isEmpty())
-        return unavailable("http-proxy");
-    if (!profile.udpForwards.isEmpty())
-        return unavailable("udp-forward");
-    if (!profile.tcpForwards.isEmpty())
-        return unavailable("tcp-forward");
+    if (!profile.httpProxy.isEmpty()) {
+        const Result<Endpoint> listen = parseEndpoint(profile.httpProxy, u"127.0.0.1");
+        if (!listen) {
+            qDeleteAll(frontEnds);
+            return listen.error();
+        }
+        frontEnds.append(new HttpProxyServer(m_client, *listen, this));
+    }
+    for (const Forward &forward : profile.udpForwards)
+        frontEnds.append(new UdpForwarder(m_client, forward, profile.udpIdleMs, this));
+    for (const Forward &forward : profile.tcpForwards)
+        frontEnds.append(new TcpForwarder(m_client, forward, this));
     if (!profile.tun.isEmpty())
-        return unavailable("tun");
+        frontEnds.append(new TunFrontEnd(m_client, profile.tun, this));
     return frontEnds;
 }
 
