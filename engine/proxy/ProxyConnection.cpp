@@ -171,7 +171,7 @@ void ProxyConnection::addLiveCounters(quint64 *bytesUp, quint64 *bytesDown, quin
                                       quint64 *datagramsDown) const
 {
     for (const auto &[id, tunnel] : m_tunnels) {
-        const TunnelCounters counters = tunnel->counters();
+        const ProxyTunnelCounters counters = tunnel->counters();
         *bytesUp += counters.bytesUp;
         *bytesDown += counters.bytesDown;
         *datagramsUp += counters.datagramsUp;

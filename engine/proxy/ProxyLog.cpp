@@ -53,7 +53,7 @@ void logTunnelOpen(const TunnelLogFields &fields, const QString &peer)
 }
 
 void logTunnelClose(const TunnelLogFields &fields, const Error &reason, qint64 durationMs,
-                    const TunnelCounters &counters, quint64 drops)
+                    const ProxyTunnelCounters &counters, quint64 drops)
 {
     qCInfo(lcProxy).noquote() << prefix("tunnel-close", fields) +
                                      QStringLiteral(

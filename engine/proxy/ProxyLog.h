@@ -8,7 +8,7 @@
 
 namespace qmasque {
 
-struct TunnelCounters;
+struct ProxyTunnelCounters;
 
 // The proxy's structured log lines (lcProxy, info level): `event key=value ...`, one line per
 // tunnel open, close and refusal, and per connection close. Values are written without spaces;
@@ -30,7 +30,7 @@ QString quoteLogValue(const QString &text);
 
 void logTunnelOpen(const TunnelLogFields &fields, const QString &peer);
 void logTunnelClose(const TunnelLogFields &fields, const Error &reason, qint64 durationMs,
-                    const TunnelCounters &counters, quint64 drops);
+                    const ProxyTunnelCounters &counters, quint64 drops);
 void logTunnelRefused(const TunnelLogFields &fields, int status, const Error &reason);
 
 } // namespace qmasque

@@ -83,7 +83,7 @@ void ProxyMetrics::tunnelOpened(TunnelProtocol protocol, TransportKind transport
 }
 
 void ProxyMetrics::tunnelClosed(TunnelProtocol protocol, TransportKind transport, bool wasOpen,
-                                double durationSeconds, const TunnelCounters &counters)
+                                double durationSeconds, const ProxyTunnelCounters &counters)
 {
     m_totals.bytesUp += counters.bytesUp;
     m_totals.bytesDown += counters.bytesDown;

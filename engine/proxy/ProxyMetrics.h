@@ -26,8 +26,8 @@ struct ProxyStats
     quint64 ipPacketsDropped = 0;
 };
 
-// TunnelCounters: one tunnel's payload traffic ("up" = client to target).
-struct TunnelCounters
+// ProxyTunnelCounters: one tunnel's payload traffic ("up" = client to target).
+struct ProxyTunnelCounters
 {
     quint64 bytesUp = 0;
     quint64 bytesDown = 0;
@@ -62,7 +62,7 @@ public:
     void tunnelOpened(TunnelProtocol protocol, TransportKind transport);
     // tunnelClosed: `wasOpen` false for tunnels that failed before the 2xx.
     void tunnelClosed(TunnelProtocol protocol, TransportKind transport, bool wasOpen,
-                      double durationSeconds, const TunnelCounters &counters);
+                      double durationSeconds, const ProxyTunnelCounters &counters);
     void rejected(const char *reason);
     void datagramsDropped(TunnelProtocol protocol, const char *reason, quint64 count);
     void ipPacketsDropped(const char *reason, quint64 count);

@@ -94,7 +94,7 @@ void ProxyTunnel::finish(const Error &reason)
     if (m_handlerSet && m_connection)
         m_connection->clearStreamHandler(m_streamId);
     m_handlerSet = false;
-    const TunnelCounters traffic = counters();
+    const ProxyTunnelCounters traffic = counters();
     const quint64 drops = dropCount();
     releaseResources();
     m_context.metrics.tunnelClosed(m_request.protocol, m_transport, wasOpen,

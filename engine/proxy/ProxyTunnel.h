@@ -64,7 +64,7 @@ public:
     State state() const noexcept { return m_state; }
     const TunnelRequest &request() const noexcept { return m_request; }
     // counters: the traffic so far (live values).
-    TunnelCounters counters() const { return m_counters; }
+    ProxyTunnelCounters counters() const { return m_counters; }
 
     // StreamHandler (server side: no responses arrive; resets and connection loss end us).
     // onDatagram() gets the h3 QUIC DATAGRAM frames the ProxyConnection routes here by stream
@@ -113,7 +113,7 @@ protected:
 
     ProxyContext &m_context;
     const StreamId m_streamId;
-    TunnelCounters m_counters;
+    ProxyTunnelCounters m_counters;
 
 private:
     QPointer<ServerConnection> m_connection;
