@@ -3,12 +3,15 @@
 // Proxy-Status (error type and details), and the failed race's record shows the same.
 //  403 destination_ip_prohibited: the default policy denies loopback targets (no --allow), for
 //      UDP, classic CONNECT, connect-tcp and CONNECT-IP;
+//  a template the client cannot use (malformed, or missing a variable its protocol needs) is a
+//      typed configuration error and nothing reaches the proxy;
 //  404 http_protocol_error: the client's templates point at paths the proxy does not serve;
 //  405 / 501: a GET and an unknown :protocol, which the client never sends, as raw requests on
 //      the client transports, their responses read by the client's refusalError();
 //  407 http_request_denied without or with wrong credentials; success with the profile's
 //      proxy-auth, Basic and Bearer;
 //  502 connection_refused: a TCP target port nobody listens on;
+//  502 dns_error: a target name that does not resolve (RFC 6761 .invalid), UDP and TCP;
 //  503 proxy_internal_error: over the proxy's tunnel limit;
 // and refused streams give their stream credit back: on one pooled h2/h3 connection whose limit
 // is 4, eight refusals in a row, then four tunnels at once, all on that connection.
@@ -71,12 +74,16 @@ private Q_SLOTS:
     void loopbackDeniedByDefault();
     void badPath404_data() { addKinds(); }
     void badPath404();
+    void badTemplateNeverSent_data();
+    void badTemplateNeverSent();
     void rawMethodAndProtocol_data() { addKinds(); }
     void rawMethodAndProtocol();
     void credentials407_data() { addKinds(); }
     void credentials407();
     void refusedPort502_data() { addKinds(); }
     void refusedPort502();
+    void unresolvable502_data() { addKinds(); }
+    void unresolvable502();
     void overLimit503_data() { addKinds(); }
     void overLimit503();
     void refusalsGiveStreamCreditBack_data();
@@ -158,6 +165,48 @@ void tst_E2eRefusals::badPath404()
     udp = fixed.openUdp(QStringLiteral("127.0.0.1"), m_udpEcho->port());
     QVERIFY2(udp, qPrintable(why(udp)));
     QVERIFY(udpRoundTrip(*udp, "found"));
+}
+
+void tst_E2eRefusals::badTemplateNeverSent_data()
+{
+    QTest::addColumn<QString>("udpTemplate");
+    QTest::addColumn<QString>("ipTemplate");
+    QTest::addColumn<int>("expected");
+    QTest::newRow("unclosed expression")
+        << QStringLiteral("/masque/udp/{target_host/{target_port}/") << QString()
+        << int(ErrorCode::MalformedTemplate);
+    QTest::newRow("udp without target_port")
+        << QStringLiteral("/masque/udp/{target_host}/") << QString()
+        << int(ErrorCode::MissingTemplateVariable);
+    QTest::newRow("ip with an unknown operator")
+        << QString() << QStringLiteral("/masque/ip/{|target}/{ipproto}/")
+        << int(ErrorCode::MalformedTemplate);
+}
+
+void tst_E2eRefusals::badTemplateNeverSent()
+{
+    QFETCH(QString, udpTemplate);
+    QFETCH(QString, ipTemplate);
+    QFETCH(int, expected);
+    E2eProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.error));
+    Profile profile = proxy.profile({TransportKind::H3, TransportKind::H2});
+    profile.udpTemplate = udpTemplate;
+    profile.ipTemplate = ipTemplate;
+    E2eClient client(profile);
+    QVERIFY(!client.configured);
+    qInfo("%s", qPrintable(why(client.configured)));
+    // A configuration error naming the profile field and the template's own typed error.
+    const Error &error = client.configured.error();
+    QCOMPARE(error.code, ErrorCode::InvalidConfig);
+    QVERIFY(error.detail.startsWith(udpTemplate.isEmpty() ? u"ip-template" : u"udp-template"));
+    QVERIFY(error.detail.contains(QLatin1StringView(errorCodeName(ErrorCode(expected)))));
+    // Not configured: an open fails typed, at once, without dialing.
+    auto udp = client.openUdp(QStringLiteral("127.0.0.1"), m_udpEcho->port());
+    QVERIFY(!udp);
+    QCOMPARE(udp.error().code, ErrorCode::InvalidConfig);
+    QCOMPARE(client.connectionCount(), 0);
+    QCOMPARE(proxy.stats().connectionsTotal, quint64(0));
 }
 
 void tst_E2eRefusals::rawMethodAndProtocol()
@@ -244,6 +293,32 @@ void tst_E2eRefusals::refusedPort502()
         auto tcp = client.openTcp(QStringLiteral("127.0.0.1"), unusedTcpPort());
         VERIFY_REFUSAL(tcp, 502, "connection_refused");
     }
+}
+
+void tst_E2eRefusals::unresolvable502()
+{
+    QFETCH(TransportKind, kind);
+    E2eProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.error));
+    Profile profile = proxy.profile({kind});
+    profile.tcpMode = TcpMode::Template;
+    E2eClient client(profile);
+    QVERIFY(client.configured.ok());
+    // .invalid never resolves (RFC 6761, 6.4); a resolver that does not answer at all makes
+    // it the proxy's DNS timeout instead, typed as well.
+    const QString host = QStringLiteral("no-such-host.invalid");
+    auto udp = client.openUdp(host, 53);
+    QVERIFY2(!udp, "the tunnel opened");
+    auto tcp = client.openTcp(host, 80);
+    QVERIFY2(!tcp, "the tunnel opened");
+    for (const Error &error : {udp.error(), tcp.error()}) {
+        qInfo("%s: %s", transportKindName(kind), qPrintable(error.toString()));
+        QCOMPARE(error.code, ErrorCode::HandshakeRejected);
+        QVERIFY2((error.httpStatus == 502 && error.proxyErrorType == u"dns_error") ||
+                     (error.httpStatus == 504 && error.proxyErrorType == u"connection_timeout"),
+                 qPrintable(error.toString()));
+    }
+    QCOMPARE(proxy.stats().tunnelsTotal, quint64(0));
 }
 
 void tst_E2eRefusals::overLimit503()
