@@ -249,6 +249,16 @@ void UpstreamPool::pump(const Fingerprint &key)
                 acquired->owner->releaseStream(acquired->id);
             continue;
         }
+        if (!acquired && acquired.error().code == ErrorCode::StreamLimit &&
+            !owner->canOpenStream()) {
+            // The transport had less room than the owner counted (streams our sessions let go
+            // of are still closing, or the peer's credit is lower): that owner is full now and
+            // pickOwner() skips it until a slot frees, so this loop ends. The waiter keeps its
+            // place and its retry: another owner, a new dial, or the freed slot serves it.
+            ++m_counters.retries;
+            qCDebug(lcPool, "%s: an owner was full, trying the next", qPrintable(key.toString()));
+            continue;
+        }
         if (!acquired && isRetryable(acquired.error().code) && !still->second.retried) {
             // Another owner (or the next dial) gets one more try; the waiter keeps its place.
             still->second.retried = true;
