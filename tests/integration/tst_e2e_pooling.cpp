@@ -2,7 +2,8 @@
 // advertised as h2 SETTINGS_MAX_CONCURRENT_STREAMS / h3 MAX_STREAMS): 300 UDP tunnels opened at
 // once share exactly 3 upstream connections, over h2 and over h3; the proxy sees 3 connections
 // and 300 tunnels and refuses none (the client never asks beyond the advertised limit); every
-// tunnel carries a datagram; closing them all leaves the proxy with no tunnel.
+// tunnel carries a datagram; closing them all leaves the proxy with no tunnel, and the pooled
+// connections then serve TCP, IP and UDP tunnels without a new dial.
 
 #include "support/E2eBench.h"
 #include "support/ProxyTestTargets.h"
@@ -32,6 +33,7 @@ private Q_SLOTS:
 private:
     std::unique_ptr<E2eProxy> m_proxy;
     std::unique_ptr<UdpEchoTarget> m_echo;
+    std::unique_ptr<TcpTarget> m_tcpEcho;
 };
 
 void tst_E2ePooling::initTestCase()
@@ -42,6 +44,8 @@ void tst_E2ePooling::initTestCase()
     QVERIFY2(m_proxy->start(), qPrintable(m_proxy->error));
     m_echo = std::make_unique<UdpEchoTarget>();
     QVERIFY(m_echo->start());
+    m_tcpEcho = std::make_unique<TcpTarget>(TcpTarget::Mode::Echo);
+    QVERIFY(m_tcpEcho->start());
 }
 
 void tst_E2ePooling::threeHundredOnThreeConnections_data()
@@ -102,10 +106,50 @@ void tst_E2ePooling::threeHundredOnThreeConnections()
 
     for (const QPointer<UdpTunnel> &tunnel : std::as_const(tunnels))
         tunnel->close();
+    // At once, while the closed tunnels' streams are still closing on the wire (the owners
+    // count them free, the transports do not yet): the next tunnel still opens, on a slot
+    // that frees or on a new connection, never failing with stream_limit.
+    auto next = client.openUdp(QStringLiteral("127.0.0.1"), m_echo->port());
+    QVERIFY2(next, qPrintable(why(next)));
+    QVERIFY(udpRoundTrip(*next, "right after"));
+    (*next)->close();
     QTRY_COMPARE_WITH_TIMEOUT(m_proxy->stats().tunnelsActive, quint64(0), 20000);
     QTRY_COMPARE_WITH_TIMEOUT(client.tunnels->tunnels().size(), 0, 5000);
-    // The connections stay pooled for the next tunnels.
-    QCOMPARE(client.connectionCount(), 3);
+    // Every stream closed on the wire too.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            for (UpstreamOwner *owner : client.pool->owners()) {
+                if (owner->transport()->stats().streamsOpen != 0)
+                    return false;
+            }
+            return true;
+        }(),
+        10000);
+    // The connections stay pooled for the next tunnels, of every protocol: a TCP, an IP and a
+    // UDP tunnel reuse them (no new dial) and carry their data.
+    const int pooled = client.connectionCount();
+    QVERIFY(pooled == 3 || pooled == 4); // a fourth if the tunnel above did not wait
+    const quint64 dialed = m_proxy->stats().connectionsTotal;
+    for (UpstreamOwner *owner : client.pool->owners())
+        connections.insert(owner->id());
+    auto tcp = client.openTcp(QStringLiteral("127.0.0.1"), m_tcpEcho->port());
+    QVERIFY2(tcp, qPrintable(why(tcp)));
+    auto ip = client.openIp();
+    QVERIFY2(ip, qPrintable(why(ip)));
+    auto udp = client.openUdp(QStringLiteral("127.0.0.1"), m_echo->port());
+    QVERIFY2(udp, qPrintable(why(udp)));
+    for (TunnelSession *tunnel : {static_cast<TunnelSession *>(*tcp),
+                                  static_cast<TunnelSession *>(*ip),
+                                  static_cast<TunnelSession *>(*udp)})
+        QVERIFY(connections.contains(tunnel->connectionId()));
+    QCOMPARE(tcpRoundTrip(*tcp, "pooled tcp"), QByteArray("pooled tcp"));
+    QVERIFY(udpRoundTrip(*udp, "pooled udp"));
+    auto ids = (*ip)->requestAddresses({wire::IpPrefix::host(wire::IpAddress::zero(4))});
+    QVERIFY2(ids, qPrintable(why(ids)));
+    QTRY_VERIFY_WITH_TIMEOUT((*ip)->pendingRequests().isEmpty(), 10000);
+    QCOMPARE((*ip)->assignedAddresses().size(), 1);
+    QCOMPARE(client.connectionCount(), pooled);
+    QCOMPARE(m_proxy->stats().connectionsTotal, dialed);
 }
 
 QTEST_GUILESS_MAIN(tst_E2ePooling)
