@@ -250,11 +250,13 @@ void UpstreamPool::pump(const Fingerprint &key)
             continue;
         }
         if (!acquired && acquired.error().code == ErrorCode::StreamLimit &&
-            !owner->canOpenStream()) {
-            // The transport had less room than the owner counted (streams our sessions let go
-            // of are still closing, or the peer's credit is lower): that owner is full now and
-            // pickOwner() skips it until a slot frees, so this loop ends. The waiter keeps its
-            // place and its retry: another owner, a new dial, or the freed slot serves it.
+            !owner->canOpenStream() && owner->streamsReleased() > 0) {
+            // The transport had less room than the owner counted because streams our sessions
+            // let go of are still closing on the wire: a passing refusal, not a peer that gives
+            // no credit (which the single retry below is for). That owner is full now and
+            // pickOwner() skips it until a slot frees (settingsChanged), so this loop ends. The
+            // waiter keeps its place and its retry: another owner, a new dial, or the freed
+            // slot serves it.
             ++m_counters.retries;
             qCDebug(lcPool, "%s: an owner was full, trying the next", qPrintable(key.toString()));
             continue;

@@ -138,9 +138,9 @@ void tst_E2ePooling::threeHundredOnThreeConnections()
     QVERIFY2(ip, qPrintable(why(ip)));
     auto udp = client.openUdp(QStringLiteral("127.0.0.1"), m_echo->port());
     QVERIFY2(udp, qPrintable(why(udp)));
-    for (TunnelSession *tunnel : {static_cast<TunnelSession *>(*tcp),
-                                  static_cast<TunnelSession *>(*ip),
-                                  static_cast<TunnelSession *>(*udp)})
+    for (TunnelSession *tunnel :
+         {static_cast<TunnelSession *>(*tcp), static_cast<TunnelSession *>(*ip),
+          static_cast<TunnelSession *>(*udp)})
         QVERIFY(connections.contains(tunnel->connectionId()));
     QCOMPARE(tcpRoundTrip(*tcp, "pooled tcp"), QByteArray("pooled tcp"));
     QVERIFY(udpRoundTrip(*udp, "pooled udp"));
