@@ -160,9 +160,13 @@ MasqueProxy *E2eProxy::proxy() const
 // E2eClient
 
 E2eClient::E2eClient(const Profile &profile, const ConnectOptions &tuning, QObject *parent)
-    : QObject(parent)
+    : E2eClient(profile, PoolOptions(), tuning)
 {
-    PoolOptions options;
+    setParent(parent);
+}
+
+E2eClient::E2eClient(const Profile &profile, PoolOptions options, const ConnectOptions &tuning)
+{
     options.factory = defaultTransportFactory();
     pool = std::make_unique<UpstreamPool>(options);
     tunnels = std::make_unique<TunnelClient>(pool.get(), defaultTransportFactory());

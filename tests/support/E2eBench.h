@@ -86,6 +86,8 @@ class E2eClient : public QObject
 public:
     explicit E2eClient(const Profile &profile, const ConnectOptions &tuning = {},
                        QObject *parent = nullptr);
+    // With pool options of the test's own (the factory is always the real transports').
+    E2eClient(const Profile &profile, PoolOptions poolOptions, const ConnectOptions &tuning = {});
     ~E2eClient() override;
 
     // configured: the result of TunnelClient::configure().
