@@ -368,6 +368,7 @@ bool UpstreamOwner::dropStream(StreamId id, bool reset, const Error &reason)
         return false;
     QObject::disconnect(it->sessionWatch);
     m_streams.erase(it);
+    ++m_streamsReleased;
     if (m_transport) {
         m_transport->clearStreamHandler(id);
         if (reset)

@@ -96,6 +96,10 @@ public:
     // transport: the connection, or nullptr before dial() and after it was torn down.
     Transport *transport() const noexcept { return m_transport; }
     qint64 streamsInUse() const noexcept { return m_streams.size(); }
+    // streamsReleased: streams this owner let go of so far. While such streams finish closing
+    // on the wire (h2: the peer's END_STREAM; h3: its MAX_STREAMS credit) the transport may
+    // refuse a stream the owner counts free: a stream_limit that passes on its own.
+    quint64 streamsReleased() const noexcept { return m_streamsReleased; }
     // streamLimit: the current limit (fixed, the peer's, or kDefaultStreamLimit).
     qint64 streamLimit() const;
     // canOpenStream: ready, not draining, below the limit and not marked full by the transport.
@@ -202,6 +206,7 @@ private:
     Error m_dialError;
 
     QHash<StreamId, StreamEntry> m_streams;
+    quint64 m_streamsReleased = 0;
     QElapsedTimer m_clock; // started at construction: age and stream ages
     QTimer m_idleTimer;    // single shot; restarted on every arm, so only the current arm counts
     QTimer m_dialGuard;

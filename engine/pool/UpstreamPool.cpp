@@ -249,6 +249,18 @@ void UpstreamPool::pump(const Fingerprint &key)
                 acquired->owner->releaseStream(acquired->id);
             continue;
         }
+        if (!acquired && acquired.error().code == ErrorCode::StreamLimit &&
+            !owner->canOpenStream() && owner->streamsReleased() > 0) {
+            // The transport had less room than the owner counted because streams our sessions
+            // let go of are still closing on the wire: a passing refusal, not a peer that gives
+            // no credit (which the single retry below is for). That owner is full now and
+            // pickOwner() skips it until a slot frees (settingsChanged), so this loop ends. The
+            // waiter keeps its place and its retry: another owner, a new dial, or the freed
+            // slot serves it.
+            ++m_counters.retries;
+            qCDebug(lcPool, "%s: an owner was full, trying the next", qPrintable(key.toString()));
+            continue;
+        }
         if (!acquired && isRetryable(acquired.error().code) && !still->second.retried) {
             // Another owner (or the next dial) gets one more try; the waiter keeps its place.
             still->second.retried = true;

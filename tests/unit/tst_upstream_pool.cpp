@@ -94,6 +94,7 @@ private Q_SLOTS:
     void goawayRetriedOnAnotherOwner();
     void ownerGoneRetriedOnAnotherOwner();
     void secondFailureReachesCaller();
+    void closingStreamsLimitWaitsForASlot();
     void ownerDeathEvicts();
     void slowDialDoesNotBlockOtherFingerprints();
     void closeAllEndsEverything();
@@ -585,6 +586,38 @@ void tst_UpstreamPool::secondFailureReachesCaller()
     QCOMPARE(opened.result->error().code, ErrorCode::StreamLimit);
     QCOMPARE(m_network->factoryCalls(), 2);
     QCOMPARE(m_pool->snapshot().counters.retries, 1u);
+}
+
+void tst_UpstreamPool::closingStreamsLimitWaitsForASlot()
+{
+    // Two connections of one stream each, both streams released by their sessions but still
+    // closing on the wire: each transport refuses the next stream (stream_limit) although its
+    // owner counts a free slot. The waiter is not failed: it waits until a slot frees
+    // (settingsChanged, as the h2 transport emits when the peer's END_STREAM closes a stream).
+    makePool(1, 2);
+    Opened a, c;
+    open(a);
+    QTRY_COMPARE(a.calls, 1);
+    open(c);
+    QTRY_COMPARE(c.calls, 1);
+    QVERIFY(*a.result && *c.result);
+    QVERIFY(a.result->value().owner != c.result->value().owner);
+    a.result->value().owner->releaseStream(a.result->value().id, ReleaseMode::Graceful);
+    c.result->value().owner->releaseStream(c.result->value().id, ReleaseMode::Graceful);
+    for (MockTransport *transport : m_network->transports())
+        transport->failNextSubmit(Error(ErrorCode::StreamLimit));
+
+    Opened b;
+    open(b);
+    QTest::qWait(20);
+    QCOMPARE(b.calls, 0); // not failed with stream_limit: waiting
+    QCOMPARE(m_network->factoryCalls(), 2);
+    // settingsChanged (no limit scripted: the mock then takes the stream): a slot is free.
+    m_network->transports().first()->setPeerStreamLimit(std::nullopt);
+    QTRY_COMPARE(b.calls, 1);
+    QVERIFY2(*b.result, errorName(*b.result));
+    QCOMPARE(b.result->value().owner, a.result->value().owner);
+    QCOMPARE(m_network->factoryCalls(), 2);
 }
 
 void tst_UpstreamPool::ownerDeathEvicts()

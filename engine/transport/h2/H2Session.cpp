@@ -191,6 +191,19 @@ Result<StreamId> H2Session::submitRequest(const Request &request)
     return StreamId(id);
 }
 
+void H2Session::closeOutgoing()
+{
+    const uint32_t limit = nghttp2_session_get_remote_settings(
+        m_session.get(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    const bool wasFull = m_openOutgoing >= qint64(limit);
+    --m_openOutgoing;
+    // RFC 9113, 5.1.2: a stream in "closed" no longer counts against the peer's limit. Our
+    // user may have let go of the stream long before (a tunnel that sent END_STREAM, then the
+    // peer's END_STREAM arrives), so a refused submitRequest() needs this news to try again.
+    if (wasFull && m_openOutgoing < qint64(limit))
+        Q_EMIT outgoingSlotFreed();
+}
+
 std::optional<qint64> H2Session::peerStreamLimit() const
 {
     if (!m_peerSettings.maxConcurrentStreams)

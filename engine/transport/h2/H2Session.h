@@ -115,6 +115,9 @@ Q_SIGNALS:
     // (the client is ready for requests then: extended CONNECT support is known).
     void settingsReceived(bool first);
     void goawayReceived(qmasque::StreamId lastStreamId);
+    // outgoingSlotFreed: one of our streams closed while we had as many open as the peer's
+    // SETTINGS_MAX_CONCURRENT_STREAMS allows, so submitRequest() takes a request again.
+    void outgoingSlotFreed();
     void streamReset(qmasque::StreamId id, const qmasque::Error &reason);
     void requestReceived(qmasque::StreamId id, const qmasque::IncomingRequest &request);
     // finished: the session is over (drained, closed, or failed); queued, emitted once.
@@ -122,6 +125,9 @@ Q_SIGNALS:
 
 private:
     friend struct H2Callbacks;
+
+    // closeOutgoing: bookkeeping when one of our streams stops counting against the limit.
+    void closeOutgoing();
 
     // nghttp2 callback bodies (H2SessionCallbacks.cpp); they return nghttp2 status codes.
     int onBeginHeaders(const nghttp2_frame *frame);

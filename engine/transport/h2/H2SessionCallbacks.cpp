@@ -266,7 +266,10 @@ int H2Session::onStreamClose(int32_t streamId, uint32_t errorCode)
     if (!stream || !stream->open)
         return 0;
     stream->open = false;
-    --(stream->outgoing ? m_openOutgoing : m_openIncoming);
+    if (stream->outgoing)
+        closeOutgoing();
+    else
+        --m_openIncoming;
     // A request nghttp2 refused while its head was still arriving (malformed, say) was never
     // announced; one the server answered without registering a handler will never get one.
     // Neither keeps events nor reports a reset.
@@ -338,7 +341,7 @@ int H2Session::onFrameNotSend(const nghttp2_frame *frame, int libError)
     if (!stream || !stream->open)
         return 0;
     stream->open = false;
-    --m_openOutgoing;
+    closeOutgoing();
     if (!stream->localReset && !m_finished) {
         Error reason = m_goawayReceived
                            ? Error(ErrorCode::Goaway, QStringLiteral("request not sent: GOAWAY"))

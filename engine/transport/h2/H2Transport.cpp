@@ -67,6 +67,9 @@ void H2Transport::handleEstablished()
         Q_EMIT goawayReceived(lastStreamId);
     });
     connect(m_session.get(), &H2Session::streamReset, this, &H2Transport::streamReset);
+    // The stream capacity changed (HttpConnection::settingsChanged): an owner that was refused
+    // with stream_limit may acquire again.
+    connect(m_session.get(), &H2Session::outgoingSlotFreed, this, &H2Transport::settingsChanged);
     connect(m_session.get(), &H2Session::finished, this, &H2Transport::fail);
     if (Status started = m_session->start(); !started)
         fail(started.error());

@@ -13,7 +13,12 @@ TlsClientConnector::TlsClientConnector(QSslSocket *socket, QObject *parent)
     : QObject(parent)
     , m_socket(socket)
 {
-    connect(m_socket, &QSslSocket::connected, this, [this] { m_tcpConnected = true; });
+    connect(m_socket, &QSslSocket::connected, this, [this] {
+        m_tcpConnected = true;
+        // No Nagle: small writes (a DATAGRAM capsule, an interactive TCP tunnel's bytes, an h2
+        // WINDOW_UPDATE) must leave at once, not wait for the peer's delayed ACK.
+        m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    });
     connect(m_socket, &QSslSocket::encrypted, this, &TlsClientConnector::handleEncrypted);
     connect(m_socket, &QSslSocket::sslErrors, this, &TlsClientConnector::handleSslErrors);
     connect(m_socket, &QSslSocket::errorOccurred, this, &TlsClientConnector::handleSocketError);

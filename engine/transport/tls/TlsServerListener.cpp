@@ -89,6 +89,9 @@ void TlsServerListener::handleIncoming(qintptr descriptor)
         return;
     }
     m_handshaking.insert(socket);
+    // No Nagle, as on the client side (TlsClientConnector): tunnels carry small, latency-bound
+    // writes (DATAGRAM capsules, interactive bytes) that must not wait for a delayed ACK.
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     socket->setSslConfiguration(m_configuration);
     connect(socket, &QSslSocket::encrypted, this, [this, socket] { handleEncrypted(socket); });
     connect(socket, &QSslSocket::sslErrors, this, [this, socket](const QList<QSslError> &errors) {
