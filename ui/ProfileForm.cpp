@@ -166,6 +166,9 @@ ProfileForm::ProfileForm(QWidget *parent)
              listEdit(QStringLiteral("udp-forward"), tr("One [ADDR:]PORT=HOST:PORT per line")));
     addField(local, QStringLiteral("tcp-forward"), tr("TCP forwards"),
              listEdit(QStringLiteral("tcp-forward"), tr("One [ADDR:]PORT=HOST:PORT per line")));
+    addField(local, QStringLiteral("udp-idle-ms"), tr("UDP forward idle"),
+             spinBox(QStringLiteral("udp-idle-ms"), tr(" ms")),
+             tr("Close a local peer's UDP tunnel after this quiet time; 0 = never."));
     addField(local, QStringLiteral("tun"), tr("TUN device"),
              lineEdit(QStringLiteral("tun"), tr("Interface name, empty = off")));
 
@@ -177,6 +180,9 @@ ProfileForm::ProfileForm(QWidget *parent)
     addField(pool, QStringLiteral("pool-max-streams"), tr("Streams per connection"),
              spinBox(QStringLiteral("pool-max-streams"), QString()),
              tr("0 = the proxy's own limit."));
+    addField(pool, QStringLiteral("pool-max-connections"), tr("Connections per proxy"),
+             spinBox(QStringLiteral("pool-max-connections"), QString()),
+             tr("Per transport; beyond, new tunnels wait for a free stream."));
     addField(pool, QStringLiteral("connect-timeout-ms"), tr("Connect timeout"),
              spinBox(QStringLiteral("connect-timeout-ms"), tr(" ms")));
     addField(pool, QStringLiteral("h2-head-start-ms"), tr("h2 starts after"),
@@ -368,6 +374,8 @@ void ProfileForm::setProfile(const Profile &p)
     text("tun", p.tun);
     number("pool-idle-ms", p.poolIdleMs);
     number("pool-max-streams", p.poolMaxStreams);
+    number("pool-max-connections", p.poolMaxConnections);
+    number("udp-idle-ms", p.udpIdleMs);
     number("connect-timeout-ms", p.connectTimeoutMs);
     number("h2-head-start-ms", p.h2HeadStartMs);
     number("h1-head-start-ms", p.h1HeadStartMs);
@@ -430,6 +438,8 @@ Result<Profile> ProfileForm::profile() const
     p.tun = text("tun");
     p.poolIdleMs = number("pool-idle-ms");
     p.poolMaxStreams = number("pool-max-streams");
+    p.poolMaxConnections = number("pool-max-connections");
+    p.udpIdleMs = number("udp-idle-ms");
     p.connectTimeoutMs = number("connect-timeout-ms");
     p.h2HeadStartMs = number("h2-head-start-ms");
     p.h1HeadStartMs = number("h1-head-start-ms");

@@ -83,7 +83,7 @@ struct Profile
     QList<Forward> udpForwards;
     QList<Forward> tcpForwards;
     int udpIdleMs = 60000; // a UDP forward closes a peer's tunnel after this quiet; 0 = never
-    QString tun; // TUN device name; empty = off
+    QString tun;           // TUN device name; empty = off
 
     // Pool and racing. Times in milliseconds.
     int poolIdleMs = 30000;       // close an unused upstream connection after this; 0 = never

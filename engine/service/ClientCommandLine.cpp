@@ -68,7 +68,7 @@ Result<ClientCommandLine> ClientCommandLine::parse(const QStringList &arguments)
     const QList<ProfileOption> profileOptions = Profile::options();
     for (const ProfileOption &option : profileOptions) {
         QString text = option.help;
-        if (option.repeatable)
+        if (option.repeatable && !text.contains(QStringLiteral("repeatable")))
             text += QStringLiteral(" (repeatable)");
         parser.addOption(QCommandLineOption(option.key, text, option.valueName));
     }

@@ -185,6 +185,8 @@ int takeScreenshots(FakeEngine &engine, MainWindow &window, const QString &direc
     dialog->selectProfile(QStringLiteral("Work"));
     dialog->form()->pages()->setCurrentIndex(1); // trust and authentication
     ok = save(dialog, directory, QStringLiteral("settings")) && ok;
+    dialog->form()->pages()->setCurrentIndex(4); // pool and racing
+    ok = save(dialog, directory, QStringLiteral("settings-pool")) && ok;
     dialog->form()->pages()->setCurrentIndex(0);
     // An invalid value: the message appears right under the field it names.
     qobject_cast<QLineEdit *>(dialog->form()->editor(QStringLiteral("proxy")))
