@@ -24,6 +24,11 @@ set(CPACK_ARCHIVE_COMPONENT_INSTALL OFF)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# dpkg-shlibdeps only knows the oldest version that has the symbols we link (ngtcp2 1.1,
+# nghttp3 0.15); the code needs the versions configure requires (QMasqueDependencies.cmake), so
+# those minimums are added on top. The package names follow the sonames we link.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libngtcp2-16 (>= 1.11), libngtcp2-crypto-gnutls8 (>= 1.11), libnghttp3-9 (>= 1.8)")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "${PROJECT_HOMEPAGE_URL}")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")

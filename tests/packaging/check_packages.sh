@@ -79,7 +79,27 @@ trap 'cleanup_install; rm -rf "$work"' EXIT
 /usr/bin/qmasque --version | grep -q "qmasque $(field "$client" Version)" || fail "installed qmasque --version"
 /usr/bin/qmasque-proxy --version | grep -q "qmasque-proxy" || fail "installed qmasque-proxy --version"
 [ -f /etc/default/qmasque-proxy ] || fail "conffile not installed"
-if [ -x "$build/tests/packaging_smoke_extra" ]; then "$build/tests/packaging_smoke_extra"; fi
+
+# The installed programs for real: qmasque-proxy serves, and a headless qmasque --demo carries
+# 1 MiB through its SOCKS5 port, then exits 0 on SIGTERM. The user's own profile is not read.
+export XDG_CONFIG_HOME="$work/config"
+wait_ready() { for _ in $(seq 200); do grep -qx ready "$1" && return 0; sleep 0.1; done; return 1; }
+/usr/bin/qmasque-proxy --self-signed --listen 127.0.0.1:0 >"$work/proxy.out" 2>"$work/proxy.err" &
+proxy_pid=$!
+wait_ready "$work/proxy.out" || fail "installed qmasque-proxy did not get ready: $(tail -3 "$work/proxy.err")"
+grep -q '^pin-sha256=' "$work/proxy.out" || fail "installed qmasque-proxy printed no pin"
+kill -TERM "$proxy_pid"
+wait "$proxy_pid" || fail "installed qmasque-proxy did not exit 0 on SIGTERM"
+/usr/bin/qmasque --headless --demo --socks 127.0.0.1:0 >"$work/demo.out" 2>"$work/demo.err" &
+demo_pid=$!
+wait_ready "$work/demo.out" || fail "installed qmasque --demo did not get ready: $(tail -3 "$work/demo.err")"
+socks=$(awk '$1 == "listening" && $2 == "socks5" { print $3 }' "$work/demo.out")
+http=$(awk '$1 == "listening" && $2 == "demo-http" { print $3 }' "$work/demo.out")
+curl -sS --fail --max-time 30 --socks5-hostname "$socks" "http://$http/1M" -o "$work/1M" \
+    || fail "curl through the installed qmasque --demo failed"
+kill -TERM "$demo_pid"
+wait "$demo_pid" || fail "installed qmasque --demo did not exit 0 on SIGTERM"
+[ "$(stat -c %s "$work/1M")" = 1048576 ] || fail "the demo download is not 1 MiB"
 cleanup_install
 [ ! -e /usr/bin/qmasque ] && [ ! -e /usr/bin/qmasque-proxy ] || fail "programs left behind after purge"
 echo "packaging: OK ($(basename "$client"), $(basename "$proxy"), $(basename "$tgz"))"
