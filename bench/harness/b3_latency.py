@@ -43,9 +43,11 @@ def first_byte_ms(target_port, socks_port=None):
                 raise RuntimeError(f"SOCKS5 CONNECT failed with reply {reply[1]}")
             recv_exact(sock, {1: 6, 4: 18}[reply[3]])
         sock.sendall(REQUEST)
-        if not sock.recv(1):
-            raise RuntimeError("no response")
+        first = sock.recv(1)
         elapsed = (time.perf_counter() - start) * 1000.0
+        head = first + sock.recv(64)
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"unexpected response: {head[:40]!r}")
     return elapsed
 
 

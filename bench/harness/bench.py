@@ -40,6 +40,7 @@ def main():
     rows = []
     failures = []
     with tempfile.TemporaryDirectory(prefix="qmasque-bench-") as work:
+        os.chmod(work, 0o755)  # nginx's workers run as another user and must read the files
         steps = [
             ("B1", lambda: b1_tcp.measure(args.build, work, settings["size"], settings["rounds"])),
             ("B2", lambda: b2_udp.measure(args.build, work, settings["rounds"],
