@@ -17,6 +17,7 @@ import b5_cpu  # noqa: E402
 import report  # noqa: E402
 from common import log  # noqa: E402
 
+ALL = ("B1", "B2", "B3", "B4", "B5")
 MODES = {
     # mode: B1 file size, rounds, B2 seconds per step, B3 tunnels per round, B4 UDP/TCP tunnels
     "quick": {"size": 256 << 20, "rounds": 5, "udp_seconds": 1.0, "per_round": 20,
@@ -30,7 +31,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--build", required=True)
-    parser.add_argument("--only", default="B1,B2,B3,B4,B5")
+    parser.add_argument("--only", default=",".join(ALL))
     parser.add_argument("--results", required=True)
     parser.add_argument("--json", required=True)
     parser.add_argument("--command", required=True)
@@ -63,6 +64,11 @@ def main():
                              "unit": "", "median": None, "min": None, "max": None, "n": 0,
                              "ratio": None, "target": "runs to completion", "met": False,
                              "notes": str(error)})
+    stamp = report.stamp()
+    for row in rows:
+        row["run"] = f"{args.command} ({stamp})"
+    if only != set(ALL):
+        rows = report.keep_others(args.json, only, rows)
     report.write(rows, args.mode, args.command, args.results, args.json)
     log(f"wrote {args.results} and {args.json}")
     for failure in failures:

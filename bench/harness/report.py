@@ -45,6 +45,25 @@ def commit():
         return "unknown"
 
 
+def stamp():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def keep_others(json_path, only, rows):
+    """For a partial run (--only): the previous results of the benchmarks not run this time,
+    then this run's rows, in benchmark order."""
+    try:
+        with open(json_path) as previous:
+            data = json.load(previous)
+        old = data["rows"]
+        for row in old:
+            row.setdefault("run", f"{data['command']} ({data['time']})")
+    except (OSError, ValueError, KeyError):
+        old = []
+    kept = [r for r in old if r["benchmark"].split()[0] not in only]
+    return sorted(kept + rows, key=lambda r: r["benchmark"].split()[0])
+
+
 def table(rows):
     lines = ["| Benchmark | Metric | Variant | Median | Range (min–max) | Unit | Ratio | Target | Met? |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -65,10 +84,10 @@ def table(rows):
 
 
 def write(rows, mode, command, results_path, json_path):
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    runs = sorted({r["run"] for r in rows if r.get("run")})
     section = "\n".join([
         BEGIN,
-        f"Run `{command}` ({mode}) on {stamp}, commit {commit()}, {machine()}.",
+        f"Commit {commit()}, {machine()}. Produced by: " + "; ".join(f"`{r}`" for r in runs) + ".",
         "",
         table(rows),
         END,
@@ -86,5 +105,5 @@ def write(rows, mode, command, results_path, json_path):
     with open(results_path, "w") as out:
         out.write(text)
     with open(json_path, "w") as out:
-        json.dump({"mode": mode, "command": command, "time": stamp, "commit": commit(),
+        json.dump({"mode": mode, "command": command, "time": stamp(), "commit": commit(),
                    "machine": machine(), "rows": rows}, out, indent=1)
