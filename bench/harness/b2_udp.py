@@ -29,16 +29,9 @@ def pace(build, port, rate, seconds, size=PAYLOAD):
 def wait_for_udp_path(port, timeout=20.0, size=64):
     """Sends probes through a forward until one comes back (the tunnel is then open)."""
     deadline = time.monotonic() + timeout
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(0.3)
-        while time.monotonic() < deadline:
-            sock.sendto(b"p" * size, ("127.0.0.1", port))
-            try:
-                data, _ = sock.recvfrom(65536)
-                if len(data) == size:
-                    return True
-            except socket.timeout:
-                pass
+    while time.monotonic() < deadline:
+        if echo_size(port, size, attempts=1):
+            return True
     return False
 
 
