@@ -496,7 +496,7 @@ void Engine::handleTunnelOpened(quint64 tunnelId, TransportKind transport)
     TunnelSession *tunnel = m_client->tunnel(tunnelId);
     if (!tunnel)
         return;
-    m_metrics.tunnelOpened(tunnel->protocol(), transport, tunnel->openLatencyMs());
+    m_metrics.tunnelOpened(tunnel->protocol(), transport, tunnel->openLatencyUs());
     qCInfo(lcEngine).noquote() << tunnellog::openLine(tunnelId, tunnel->protocol(), transport,
                                                       tunnel->target(), tunnel->localClient(),
                                                       tunnel->openLatencyMs());

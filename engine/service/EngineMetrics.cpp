@@ -97,12 +97,12 @@ QByteArray EngineMetrics::protocolLabel(TunnelProtocol protocol)
 }
 
 void EngineMetrics::tunnelOpened(TunnelProtocol protocol, TransportKind transport,
-                                 qint64 openLatencyMs)
+                                 qint64 openLatencyUs)
 {
     m_registry.add("qmasque_tunnels_opened", {protocolLabel(protocol), transportLabel(transport)});
-    if (openLatencyMs >= 0)
+    if (openLatencyUs >= 0)
         m_registry.observe("qmasque_tunnel_open_latency_seconds", {transportLabel(transport)},
-                           double(openLatencyMs) / 1000.0);
+                           double(openLatencyUs) / 1e6);
 }
 
 void EngineMetrics::tunnelClosed(const TunnelRecord &record)

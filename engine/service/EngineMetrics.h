@@ -33,7 +33,7 @@ class EngineMetrics
 public:
     EngineMetrics();
 
-    void tunnelOpened(TunnelProtocol protocol, TransportKind transport, qint64 openLatencyMs);
+    void tunnelOpened(TunnelProtocol protocol, TransportKind transport, qint64 openLatencyUs);
     // tunnelClosed: every record TunnelClient reports: an opened tunnel's end, or a failed race
     // (openLatencyMs == -1), counted as failed.
     void tunnelClosed(const TunnelRecord &record);

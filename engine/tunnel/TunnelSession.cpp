@@ -105,18 +105,24 @@ bool TunnelSession::reachedProxy() const
     return m_link->reachedProxy() || m_responseStatus != 0;
 }
 
+qint64 TunnelSession::openLatencyUs() const noexcept
+{
+    if (m_openedAtNs < 0 || m_requestSentAtNs < 0)
+        return -1;
+    return (m_openedAtNs - m_requestSentAtNs) / 1000;
+}
+
 qint64 TunnelSession::openLatencyMs() const noexcept
 {
-    if (m_openedAtMs < 0 || m_requestSentAtMs < 0)
-        return -1;
-    return m_openedAtMs - m_requestSentAtMs;
+    const qint64 us = openLatencyUs();
+    return us < 0 ? -1 : us / 1000;
 }
 
 qint64 TunnelSession::openDurationMs() const
 {
-    if (m_openedAtMs < 0)
+    if (m_openedAtNs < 0)
         return -1;
-    return (m_closedAtMs >= 0 ? m_closedAtMs : m_clock.elapsed()) - m_openedAtMs;
+    return (m_closedAtMs >= 0 ? m_closedAtMs : m_clock.elapsed()) - m_openedAtNs / 1000000;
 }
 
 HttpConnection *TunnelSession::connection() const
@@ -169,7 +175,7 @@ void TunnelSession::handleAttached()
         return;
     m_attached = true;
     m_streamId = m_link->streamId();
-    m_requestSentAtMs = m_clock.elapsed();
+    m_requestSentAtNs = m_clock.nsecsElapsed();
     onAttached();
     // Events a pooled acquire replayed before we knew the stream, in wire order.
     if (std::optional<Response> response = std::exchange(m_keptResponse, std::nullopt))
@@ -226,7 +232,7 @@ void TunnelSession::completeOpen()
     if (m_state != TunnelState::Connecting)
         return;
     m_handshakeTimer.stop();
-    m_openedAtMs = m_clock.elapsed();
+    m_openedAtNs = m_clock.nsecsElapsed();
     setState(TunnelState::Open);
     qCInfo(lcTunnel, "tunnel#%llu %s %s open over %s (stream %lld, %lld ms)", m_config.tunnelId,
            tunnelProtocolName(protocol()), qPrintable(m_config.target),
@@ -453,7 +459,8 @@ std::optional<ConnectionSnapshot> TunnelSession::directConnection() const
     if (m_attached && m_state != TunnelState::Closed) {
         StreamSnapshot stream;
         stream.streamId = m_streamId;
-        stream.ageMs = m_requestSentAtMs >= 0 ? m_clock.elapsed() - m_requestSentAtMs : 0;
+        stream.ageMs =
+            m_requestSentAtNs >= 0 ? (m_clock.nsecsElapsed() - m_requestSentAtNs) / 1000000 : 0;
         describeStream(stream);
         row->streams.append(stream);
     }

@@ -21,7 +21,7 @@ Exposition parseExposition(const QByteArray &text, QString *problem)
     Exposition samples;
     const QList<QByteArray> lines = text.split('\n');
     static const QRegularExpression sampleLine(
-        QStringLiteral(R"(^([a-z_]+)(\{[^}]*\})? (-?[0-9.e+]+|\+Inf)$)"));
+        QStringLiteral(R"(^([a-z_]+)(\{[^}]*\})? (-?[0-9.]+(e[+-]?[0-9]+)?|\+Inf)$)"));
     for (qsizetype i = 0; i < lines.size(); ++i) {
         const QString line = QString::fromUtf8(lines[i]);
         if (line.isEmpty() && i == lines.size() - 1)

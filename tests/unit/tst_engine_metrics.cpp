@@ -41,8 +41,10 @@ private Q_SLOTS:
     void events()
     {
         EngineMetrics metrics;
-        metrics.tunnelOpened(TunnelProtocol::Tcp, TransportKind::H2, 3);
-        metrics.tunnelOpened(TunnelProtocol::Udp, TransportKind::H3, 40);
+        metrics.tunnelOpened(TunnelProtocol::Tcp, TransportKind::H2, 3000); // microseconds
+        metrics.tunnelOpened(TunnelProtocol::Udp, TransportKind::H3, 40000);
+        // A warm tunnel on loopback opens in under a millisecond: it must not count as 0 s.
+        metrics.tunnelOpened(TunnelProtocol::Tcp, TransportKind::H1, 420);
         metrics.tunnelClosed(record(1, 3, "local_close"));
         metrics.tunnelClosed(record(2, -1, "handshake_rejected")); // a failed race
         metrics.openFailed(Error(ErrorCode::HandshakeRejected));
@@ -86,6 +88,11 @@ private Q_SLOTS:
                  0.0);
         QCOMPARE(sample(text, R"(qmasque_tunnel_open_latency_seconds_count{transport="h3"})"), 1.0);
         QCOMPARE(sample(text, R"(qmasque_tunnel_open_latency_seconds_sum{transport="h3"})"), 0.04);
+        QCOMPARE(sample(text,
+                        R"(qmasque_tunnel_open_latency_seconds_bucket{transport="h1",le="0.001"})"),
+                 1.0);
+        QCOMPARE(sample(text, R"(qmasque_tunnel_open_latency_seconds_sum{transport="h1"})"),
+                 0.00042);
         QVERIFY(text.endsWith("# EOF\n"));
     }
 
