@@ -1,5 +1,7 @@
 #include "wire/StructuredFields.h"
 
+#include "wire/HttpToken.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -20,33 +22,6 @@ bool isAlpha(char c) noexcept
 bool isLcAlpha(char c) noexcept
 {
     return c >= 'a' && c <= 'z';
-}
-
-// RFC 9110, 5.6.2: tchar.
-bool isTchar(char c) noexcept
-{
-    if (isAlpha(c) || isDigit(c))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
 }
 
 bool isBase64Char(char c) noexcept

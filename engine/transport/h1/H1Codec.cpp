@@ -1,6 +1,7 @@
 #include "transport/h1/H1Codec.h"
 
 #include "transport/tls/HttpFieldChecks.h"
+#include "wire/HttpToken.h"
 
 namespace qmasque {
 
@@ -42,7 +43,7 @@ Result<HeaderList> parseFields(const QList<QByteArrayView> &lines)
             return malformed(QStringLiteral("field line without a name"));
         const QByteArrayView name = line.first(colon);
         // RFC 9112, 5.1: no whitespace between the name and the colon.
-        if (!isHttpToken(name))
+        if (!wire::isHttpToken(name))
             return malformed(QStringLiteral("field name is not a token"));
         const QByteArrayView value = line.sliced(colon + 1).trimmed();
         if (hasLineBreakOrNul(value))
@@ -72,7 +73,7 @@ Result<H1RequestHead> parseRequestHead(QByteArrayView head)
         return malformed(QStringLiteral("empty request"));
     // RFC 9112, 3: method SP request-target SP HTTP-version
     const QList<QByteArray> parts = lines.first().toByteArray().split(' ');
-    if (parts.size() != 3 || !isHttpToken(parts[0]) || parts[1].isEmpty() ||
+    if (parts.size() != 3 || !wire::isHttpToken(parts[0]) || parts[1].isEmpty() ||
         !parts[2].startsWith("HTTP/1.") || hasLineBreakOrNul(parts[1]))
         return malformed(QStringLiteral("bad request line"));
     auto fields = parseFields(lines);

@@ -5,6 +5,7 @@
 #include "transport/tls/HttpFieldChecks.h"
 #include "transport/tls/TlsClientConnector.h"
 #include "transport/tls/TlsErrors.h"
+#include "wire/HttpToken.h"
 
 #include <QtNetwork/QSslConfiguration>
 #include <QtNetwork/QSslSocket>
@@ -31,7 +32,7 @@ Result<QByteArray> buildRequestHead(const Request &request, const QByteArray &pr
     QByteArray head;
     if (request.isExtendedConnect()) {
         // RFC 9298, 3.2 and RFC 9484, 3: the HTTP/1.1 form of extended CONNECT is an Upgrade.
-        if (!isHttpToken(request.protocol) || !request.path.startsWith('/'))
+        if (!wire::isHttpToken(request.protocol) || !request.path.startsWith('/'))
             return Error(ErrorCode::InvalidArgument,
                          QStringLiteral("an Upgrade request needs a token protocol and a path"));
         head = "GET " + request.path + " HTTP/1.1\r\n";
@@ -49,7 +50,7 @@ Result<QByteArray> buildRequestHead(const Request &request, const QByteArray &pr
         if (!request.endStream)
             return Error(ErrorCode::NotSupported,
                          QStringLiteral("HTTP/1.1 requests with a body are not supported"));
-        if (!isHttpToken(request.method) || !request.path.startsWith('/'))
+        if (!wire::isHttpToken(request.method) || !request.path.startsWith('/'))
             return Error(ErrorCode::InvalidArgument, QStringLiteral("bad method or path"));
         head = request.method + ' ' + request.path + " HTTP/1.1\r\n";
         appendField(head, "host", request.authority.isEmpty() ? proxyAuthority : request.authority);

@@ -1,6 +1,7 @@
 #include "transport/h2/H2Headers.h"
 
 #include "transport/tls/HttpFieldChecks.h"
+#include "wire/HttpToken.h"
 
 namespace qmasque {
 
@@ -49,7 +50,7 @@ Result<H2HeaderBlock> requestBlock(const Request &request)
         if (Status checked = checkHeadPart(what, *value); !checked)
             return checked.error();
     }
-    if (!isHttpToken(request.method))
+    if (!wire::isHttpToken(request.method))
         return Error(ErrorCode::InvalidArgument, QStringLiteral("request method is not a token"));
     H2HeaderBlock block;
     block.add(":method", request.method);
@@ -63,7 +64,7 @@ Result<H2HeaderBlock> requestBlock(const Request &request)
             return Error(ErrorCode::InvalidArgument,
                          QStringLiteral("the request needs :scheme and :path"));
         if (request.isExtendedConnect()) {
-            if (!isHttpToken(request.protocol))
+            if (!wire::isHttpToken(request.protocol))
                 return Error(ErrorCode::InvalidArgument,
                              QStringLiteral(":protocol is not a token"));
             block.add(":protocol", request.protocol);

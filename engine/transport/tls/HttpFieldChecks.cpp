@@ -1,47 +1,8 @@
 #include "transport/tls/HttpFieldChecks.h"
 
+#include "wire/HttpToken.h"
+
 namespace qmasque {
-
-namespace {
-
-bool isTchar(char c) noexcept
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
-} // namespace
-
-bool isHttpToken(QByteArrayView text) noexcept
-{
-    if (text.isEmpty())
-        return false;
-    for (char c : text) {
-        if (!isTchar(c))
-            return false;
-    }
-    return true;
-}
 
 bool hasLineBreakOrNul(QByteArrayView text) noexcept
 {
@@ -70,7 +31,7 @@ Status checkFields(const HeaderList &headers)
             return Error(ErrorCode::ReservedHeader,
                          QStringLiteral("pseudo-header %1 among regular fields")
                              .arg(QString::fromLatin1(header.name)));
-        if (!isHttpToken(header.name))
+        if (!wire::isHttpToken(header.name))
             return Error(ErrorCode::MalformedHeader,
                          QStringLiteral("header name %1 is not a token")
                              .arg(QString::fromLatin1(header.name.toPercentEncoding())));

@@ -9,9 +9,6 @@ namespace qmasque {
 
 // Checks on header fields at the point they enter the h1/h2 engines, before anything is written.
 
-// isHttpToken: RFC 9110, 5.6.2: 1*tchar (field names, methods, upgrade protocol names).
-bool isHttpToken(QByteArrayView text) noexcept;
-
 // hasLineBreakOrNul: CR, LF or NUL, which could end a field early on h1 and are forbidden in
 // field values everywhere (RFC 9110, 5.5; RFC 9113, 8.2.1).
 bool hasLineBreakOrNul(QByteArrayView text) noexcept;
