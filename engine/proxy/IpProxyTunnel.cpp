@@ -26,12 +26,8 @@ int slotOf(int version)
 
 IpProxyTunnel::IpProxyTunnel(ProxyContext &context, ServerConnection *connection, StreamId id,
                              const TunnelRequest &request, const QString &logId, QObject *parent)
-    : ProxyTunnel(context, connection, id, request, logId, parent)
-    , m_channel(this)
-{
-    m_idleTimer.setTimerType(Qt::CoarseTimer);
-    connect(&m_idleTimer, &QTimer::timeout, this, &IpProxyTunnel::handleIdleCheck);
-}
+    : DatagramProxyTunnel(context, connection, id, request, logId, "packet", parent)
+{}
 
 IpProxyTunnel::~IpProxyTunnel() = default;
 
@@ -42,7 +38,7 @@ IpAddress IpProxyTunnel::assignedAddress(int version) const
 
 void IpProxyTunnel::startSetup()
 {
-    m_channel.attach(stream(), m_streamId);
+    attachChannel();
     m_ipProtocol = request().scope.ipProtocol;
     const wire::IpTarget &target = request().scope.target;
     switch (target.kind) {
@@ -142,8 +138,7 @@ void IpProxyTunnel::open(const QList<IpPrefix> &scope)
             return;
         }
     }
-    if (m_context.config.tunnelIdleTimeoutMs > 0)
-        m_idleTimer.start(m_context.config.tunnelIdleTimeoutMs);
+    startIdleTimer();
 }
 
 QList<wire::IpAddressRange> IpProxyTunnel::routesFor(int version) const
@@ -223,34 +218,6 @@ Status IpProxyTunnel::onChannelCapsule(quint64 type, QByteArrayView value)
     default:
         return {}; // RFC 9297, 3.2: unknown capsule types are ignored
     }
-}
-
-void IpProxyTunnel::onStreamData(StreamId, QByteArrayView data, bool fin)
-{
-    if (isClosed())
-        return;
-    if (Status ok = m_channel.receiveStreamData(data, fin); !ok) {
-        abort(StreamResetReason::MessageError, ok.error());
-        return;
-    }
-    if (fin) {
-        if (stream() && !m_finSent) {
-            m_finSent = true;
-            (void)stream()->endStream(m_streamId);
-        }
-        finish(Error(ErrorCode::PeerFin, QStringLiteral("the client ended the tunnel")));
-    }
-}
-
-void IpProxyTunnel::onStreamWritable(StreamId)
-{
-    m_channel.flush();
-}
-
-void IpProxyTunnel::onDatagram(StreamId, QByteArrayView payload)
-{
-    if (!isClosed())
-        m_channel.receiveDatagram(payload);
 }
 
 bool IpProxyTunnel::inScope(const wire::IpPacketInfo &info) const
@@ -341,22 +308,6 @@ void IpProxyTunnel::sendToClient(QByteArrayView packet, bool forwarded)
     }
 }
 
-void IpProxyTunnel::handleIdleCheck()
-{
-    const quint64 activity =
-        m_counters.datagramsUp + m_counters.datagramsDown + m_channel.counters().datagramsReceived;
-    if (activity != m_activity) {
-        m_activity = activity;
-        return;
-    }
-    if (stream() && !m_finSent) {
-        m_finSent = true;
-        (void)stream()->endStream(m_streamId);
-    }
-    finish(Error(ErrorCode::IdleTimeout,
-                 QStringLiteral("no packet for %1 ms").arg(m_context.config.tunnelIdleTimeoutMs)));
-}
-
 quint64 IpProxyTunnel::dropCount() const
 {
     return m_drops.total() + m_channel.counters().drops();
@@ -373,12 +324,7 @@ void IpProxyTunnel::releaseResources()
     metrics.ipPacketsDropped("too_large", m_drops.tooLarge);
     metrics.ipPacketsDropped("no_route", m_drops.noRoute);
     metrics.ipPacketsDropped("unanswered", m_drops.unanswered);
-    const CapsuleChannel::Counters &channel = m_channel.counters();
-    metrics.datagramsDropped(TunnelProtocol::Ip, "too_large", channel.dropTooLarge);
-    metrics.datagramsDropped(TunnelProtocol::Ip, "queue_full", channel.dropQueueFull);
-    metrics.datagramsDropped(TunnelProtocol::Ip, "unknown_context", channel.dropUnknownContext);
-    metrics.datagramsDropped(TunnelProtocol::Ip, "malformed", channel.dropMalformed);
-    m_idleTimer.stop();
+    countChannelDrops();
     disposeLater(m_resolver);
     for (auto &address : m_assigned) {
         if (!address)
@@ -389,7 +335,7 @@ void IpProxyTunnel::releaseResources()
             m_context.ipPool->release(*address);
         address.reset();
     }
-    m_channel.detach();
+    releaseChannel();
 }
 
 } // namespace qmasque

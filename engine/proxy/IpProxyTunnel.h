@@ -1,13 +1,10 @@
 #pragma once
 
+#include "proxy/DatagramProxyTunnel.h"
 #include "proxy/IpRouter.h"
-#include "proxy/ProxyTunnel.h"
-#include "tunnel/CapsuleChannel.h"
 #include "wire/Capsule.h"
 #include "wire/IpCapsules.h"
 #include "wire/IpPacket.h"
-
-#include <QtCore/QTimer>
 
 #include <memory>
 #include <optional>
@@ -38,7 +35,7 @@ class HostResolver;
 // or the responder) get their hop limit decremented too and are dropped when larger than the
 // stream carries (too_large). Every drop is counted by reason; no per-packet logging or
 // allocation (two reused buffers).
-class IpProxyTunnel final : public ProxyTunnel, private CapsuleChannelHandler, public IpPacketSink
+class IpProxyTunnel final : public DatagramProxyTunnel, public IpPacketSink
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(IpProxyTunnel)
@@ -67,10 +64,6 @@ public:
                   const TunnelRequest &request, const QString &logId, QObject *parent);
     ~IpProxyTunnel() override;
 
-    void onDatagram(StreamId id, QByteArrayView payload) override;
-    void onStreamData(StreamId id, QByteArrayView data, bool fin) override;
-    void onStreamWritable(StreamId id) override;
-
     // IpPacketSink: a packet for the client's address.
     void deliverFromNetwork(QByteArrayView packet) override;
 
@@ -92,13 +85,11 @@ private:
     void sendToClient(QByteArrayView packet, bool forwarded);
     bool inScope(const wire::IpPacketInfo &info) const;
     QList<wire::IpAddressRange> routesFor(int version) const;
-    void handleIdleCheck();
 
     // CapsuleChannelHandler
     void onChannelDatagram(QByteArrayView payload) override;
     Status onChannelCapsule(quint64 type, QByteArrayView value) override;
 
-    CapsuleChannel m_channel;
     std::unique_ptr<HostResolver> m_resolver;
     std::optional<wire::IpAddress> m_assigned[2]; // [0] IPv4, [1] IPv6
     QList<wire::IpPrefix> m_scope;                // empty = any destination
@@ -107,9 +98,6 @@ private:
     QList<QByteArray> m_earlyRequests; // ADDRESS_REQUEST values that came before the 200
     QByteArray m_packet;               // a packet being forwarded (hop limit rewritten), reused
     QByteArray m_reply;                // the responder's answer or an ICMP error, reused
-    QTimer m_idleTimer;
-    quint64 m_activity = 0;
-    bool m_finSent = false;
 };
 
 } // namespace qmasque

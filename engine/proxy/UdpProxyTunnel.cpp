@@ -16,18 +16,14 @@ constexpr int kReadBudget = 256; // datagrams per wake-up, so one busy tunnel ca
 
 UdpProxyTunnel::UdpProxyTunnel(ProxyContext &context, ServerConnection *connection, StreamId id,
                                const TunnelRequest &request, const QString &logId, QObject *parent)
-    : ProxyTunnel(context, connection, id, request, logId, parent)
-    , m_channel(this)
-{
-    m_idleTimer.setTimerType(Qt::CoarseTimer);
-    connect(&m_idleTimer, &QTimer::timeout, this, &UdpProxyTunnel::handleIdleCheck);
-}
+    : DatagramProxyTunnel(context, connection, id, request, logId, "datagram", parent)
+{}
 
 UdpProxyTunnel::~UdpProxyTunnel() = default;
 
 void UdpProxyTunnel::startSetup()
 {
-    m_channel.attach(stream(), m_streamId);
+    attachChannel();
     m_resolver = std::make_unique<HostResolver>();
     connect(m_resolver.get(), &HostResolver::resolved, this, &UdpProxyTunnel::handleResolved);
     connect(m_resolver.get(), &HostResolver::failed, this,
@@ -59,41 +55,10 @@ void UdpProxyTunnel::handleResolved(const QList<QHostAddress> &addresses)
                 &UdpProxyTunnel::handleTargetReadable);
         if (!accept(request().capsuleProtocol, formatEndpoint(address, request().host.port)))
             return;
-        if (m_context.config.tunnelIdleTimeoutMs > 0)
-            m_idleTimer.start(m_context.config.tunnelIdleTimeoutMs);
+        startIdleTimer();
         return;
     }
     refuse(lastError);
-}
-
-void UdpProxyTunnel::onStreamData(StreamId, QByteArrayView data, bool fin)
-{
-    if (isClosed())
-        return;
-    if (Status ok = m_channel.receiveStreamData(data, fin); !ok) {
-        // RFC 9297, 3.3: a malformed capsule is a stream error.
-        abort(StreamResetReason::MessageError, ok.error());
-        return;
-    }
-    if (fin) {
-        // RFC 9298, 3: the client ended the tunnel; answer its FIN with ours.
-        if (stream() && !m_finSent) {
-            m_finSent = true;
-            (void)stream()->endStream(m_streamId);
-        }
-        finish(Error(ErrorCode::PeerFin, QStringLiteral("the client ended the tunnel")));
-    }
-}
-
-void UdpProxyTunnel::onStreamWritable(StreamId)
-{
-    m_channel.flush();
-}
-
-void UdpProxyTunnel::onDatagram(StreamId, QByteArrayView payload)
-{
-    if (!isClosed())
-        m_channel.receiveDatagram(payload);
 }
 
 void UdpProxyTunnel::onChannelDatagram(QByteArrayView payload)
@@ -135,25 +100,6 @@ void UdpProxyTunnel::handleTargetReadable()
     }
 }
 
-void UdpProxyTunnel::handleIdleCheck()
-{
-    const quint64 activity =
-        m_counters.datagramsUp + m_counters.datagramsDown + m_channel.counters().datagramsReceived;
-    if (activity != m_activity) {
-        m_activity = activity;
-        return;
-    }
-    // RFC 9298, 3 leaves idle handling to the proxy: a tunnel silent both ways for a whole
-    // period is closed (FIN, so the client sees a clean end).
-    if (stream() && !m_finSent) {
-        m_finSent = true;
-        (void)stream()->endStream(m_streamId);
-    }
-    finish(
-        Error(ErrorCode::IdleTimeout,
-              QStringLiteral("no datagram for %1 ms").arg(m_context.config.tunnelIdleTimeoutMs)));
-}
-
 quint64 UdpProxyTunnel::dropCount() const
 {
     return m_channel.counters().drops() + m_dropTooLarge + m_dropSendFailed + m_dropTruncated;
@@ -161,18 +107,11 @@ quint64 UdpProxyTunnel::dropCount() const
 
 void UdpProxyTunnel::releaseResources()
 {
-    const CapsuleChannel::Counters &channel = m_channel.counters();
-    ProxyMetrics &metrics = m_context.metrics;
-    metrics.datagramsDropped(TunnelProtocol::Udp, "too_large",
-                             channel.dropTooLarge + m_dropTooLarge + m_dropTruncated);
-    metrics.datagramsDropped(TunnelProtocol::Udp, "queue_full", channel.dropQueueFull);
-    metrics.datagramsDropped(TunnelProtocol::Udp, "unknown_context", channel.dropUnknownContext);
-    metrics.datagramsDropped(TunnelProtocol::Udp, "malformed", channel.dropMalformed);
-    metrics.datagramsDropped(TunnelProtocol::Udp, "send_failed", m_dropSendFailed);
-    m_idleTimer.stop();
+    countChannelDrops(m_dropTooLarge + m_dropTruncated);
+    m_context.metrics.datagramsDropped(TunnelProtocol::Udp, "send_failed", m_dropSendFailed);
     disposeLater(m_resolver); // its destructor cancels a lookup in flight
     disposeLater(m_socket);
-    m_channel.detach();
+    releaseChannel();
 }
 
 } // namespace qmasque

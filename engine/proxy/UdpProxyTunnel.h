@@ -1,9 +1,6 @@
 #pragma once
 
-#include "proxy/ProxyTunnel.h"
-#include "tunnel/CapsuleChannel.h"
-
-#include <QtCore/QTimer>
+#include "proxy/DatagramProxyTunnel.h"
 
 #include <memory>
 
@@ -23,10 +20,9 @@ class UdpTargetSocket;
 // client's path carries are dropped and counted (CapsuleChannel counters; too_large). The
 // target socket is read in batches into one reused buffer: no per-datagram allocation.
 //
-// End: the client's FIN (the tunnel is over, RFC 9298, 3: FIN answered with FIN), a reset, a
-// malformed capsule (reset with MessageError), the connection closing, or no traffic either way
-// for ProxyConfig::tunnelIdleTimeoutMs.
-class UdpProxyTunnel final : public ProxyTunnel, private CapsuleChannelHandler
+// End: as every DatagramProxyTunnel (the client's FIN, a reset, a malformed capsule, the
+// connection closing, or no traffic either way for ProxyConfig::tunnelIdleTimeoutMs).
+class UdpProxyTunnel final : public DatagramProxyTunnel
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(UdpProxyTunnel)
@@ -38,13 +34,6 @@ public:
                    const TunnelRequest &request, const QString &logId, QObject *parent);
     ~UdpProxyTunnel() override;
 
-    void onDatagram(StreamId id, QByteArrayView payload) override;
-
-    void onStreamData(StreamId id, QByteArrayView data, bool fin) override;
-    void onStreamWritable(StreamId id) override;
-
-    const CapsuleChannel::Counters &channelCounters() const { return m_channel.counters(); }
-
 protected:
     void startSetup() override;
     void releaseResources() override;
@@ -53,21 +42,16 @@ protected:
 private:
     void handleResolved(const QList<QHostAddress> &addresses);
     void handleTargetReadable();
-    void handleIdleCheck();
 
     // CapsuleChannelHandler
     void onChannelDatagram(QByteArrayView payload) override;
 
-    CapsuleChannel m_channel;
     std::unique_ptr<HostResolver> m_resolver;
     std::unique_ptr<UdpTargetSocket> m_socket;
-    QByteArray m_buffer; // one datagram from the target, reused
-    QTimer m_idleTimer;
-    quint64 m_activity = 0;       // datagrams both ways, as of the last idle check
+    QByteArray m_buffer;          // one datagram from the target, reused
     quint64 m_dropTooLarge = 0;   // from the client, above 65527
     quint64 m_dropSendFailed = 0; // the target socket's buffer was full
     quint64 m_dropTruncated = 0;  // from the target, larger than a UDP payload can be
-    bool m_finSent = false;
 };
 
 } // namespace qmasque
