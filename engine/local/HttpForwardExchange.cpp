@@ -20,6 +20,7 @@ HttpForwardExchange::HttpForwardExchange(LocalStreamSocket *socket, TcpTunnel *t
     , m_socket(socket)
     , m_tunnel(tunnel)
     , m_request(std::move(request))
+    , m_down(socket)
 {}
 
 HttpForwardExchange::~HttpForwardExchange()
@@ -208,52 +209,24 @@ void HttpForwardExchange::queueDown(QByteArrayView data, bool ownBytes)
     if (data.isEmpty())
         return;
     m_responseStarted = true;
-    qint64 written = 0;
-    if (m_downOffset == m_down.size()) {
-        written = m_socket->write(data.data(), data.size());
-        if (written < 0) {
-            fail(m_socket->error());
-            return;
-        }
-        if (!ownBytes && written > 0 && m_tunnel)
-            m_tunnel->consume(written); // credit only for bytes the kernel took
-        if (written == data.size())
-            return;
-        m_down.resize(0);
-        m_downOffset = 0;
-        m_socket->setWriteNotification(true);
-    } else if (m_downOffset > 0 && m_downOffset >= m_down.size() / 2) {
-        m_down.remove(0, m_downOffset);
-        m_downOffset = 0;
-    }
-    if (ownBytes)
-        m_ownPending += data.size() - written; // heads precede body bytes in the queue
-    m_down.append(data.data() + written, data.size() - qsizetype(written));
+    if (!m_down.write(data, ownBytes, m_tunnel))
+        fail(m_socket->error());
 }
 
 void HttpForwardExchange::handleSocketWritable()
 {
     if (m_ended)
         return;
-    while (m_downOffset < m_down.size()) {
-        const qint64 written =
-            m_socket->write(m_down.constData() + m_downOffset, m_down.size() - m_downOffset);
-        if (written < 0) {
-            fail(m_socket->error());
-            return;
-        }
-        if (written == 0)
-            return;
-        m_downOffset += qsizetype(written);
-        const qint64 own = qMin(written, m_ownPending);
-        m_ownPending -= own;
-        if (written > own && m_tunnel)
-            m_tunnel->consume(written - own);
+    switch (m_down.flush(m_tunnel)) {
+    case SocketWriteQueue::Flush::Failed:
+        fail(m_socket->error());
+        return;
+    case SocketWriteQueue::Flush::Pending:
+        return;
+    case SocketWriteQueue::Flush::Drained:
+        maybeComplete();
+        return;
     }
-    m_down.resize(0);
-    m_downOffset = 0;
-    m_socket->setWriteNotification(false);
-    maybeComplete();
 }
 
 void HttpForwardExchange::handleTunnelReadFinished()
@@ -291,7 +264,7 @@ void HttpForwardExchange::finishResponse()
 
 void HttpForwardExchange::maybeComplete()
 {
-    if (m_ended || !m_responseDone || m_downOffset < m_down.size())
+    if (m_ended || !m_responseDone || !m_down.isEmpty())
         return;
     if (!m_upDone)
         m_keepAlive = false; // the request body was cut short by the response: close

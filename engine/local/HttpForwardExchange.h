@@ -3,6 +3,7 @@
 #include "api/Error.h"
 #include "local/HttpProxyCodec.h"
 #include "local/LocalStreamSocket.h"
+#include "local/SocketWriteQueue.h"
 #include "tunnel/TcpTunnel.h"
 
 #include <QtCore/QObject>
@@ -90,9 +91,7 @@ private:
     HttpOriginResponse m_response;
     bool m_inBody = false;
     bool m_responseDone = false;
-    QByteArray m_down; // for the socket, not yet taken
-    qsizetype m_downOffset = 0;
-    qint64 m_ownPending = 0; // bytes at the front of m_down that are ours (heads), not credit
+    SocketWriteQueue m_down; // for the socket, not yet taken (heads are our own bytes)
 
     bool m_started = false;
     bool m_responseStarted = false;

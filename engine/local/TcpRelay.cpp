@@ -19,6 +19,7 @@ TcpRelay::TcpRelay(LocalStreamSocket *socket, TcpTunnel *tunnel, QObject *parent
     : QObject(parent)
     , m_socket(socket)
     , m_tunnel(tunnel)
+    , m_down(socket)
 {
     m_h1FinGrace.setSingleShot(true);
     connect(&m_h1FinGrace, &QTimer::timeout, this, [this] {
@@ -158,59 +159,24 @@ void TcpRelay::receive(QByteArrayView data)
 
 void TcpRelay::queueDown(QByteArrayView data, bool ownBytes)
 {
-    if (data.isEmpty())
-        return;
-    qint64 written = 0;
-    if (m_downOffset == m_down.size()) {
-        written = m_socket->write(data.data(), data.size());
-        if (written < 0) {
-            fail(m_socket->error());
-            return;
-        }
-        if (!ownBytes) {
-            m_bytesDown += written;
-            if (written > 0 && m_tunnel)
-                m_tunnel->consume(written); // only what the kernel took reopens the window
-        }
-        if (written == data.size())
-            return;
-        m_down.resize(0);
-        m_downOffset = 0;
-        m_socket->setWriteNotification(true);
-    } else if (m_downOffset > 0 && m_downOffset >= m_down.size() / 2) {
-        m_down.remove(0, m_downOffset);
-        m_downOffset = 0;
-    }
-    // Bytes already waiting keep their order; bounded by the receive window.
-    if (ownBytes)
-        m_ownPending += data.size() - written; // only initialDown: before any tunnel byte
-    m_down.append(data.data() + written, data.size() - qsizetype(written));
+    if (!m_down.write(data, ownBytes, m_tunnel))
+        fail(m_socket->error());
 }
 
 void TcpRelay::handleSocketWritable()
 {
     if (m_finished)
         return;
-    while (m_downOffset < m_down.size()) {
-        const qint64 written =
-            m_socket->write(m_down.constData() + m_downOffset, m_down.size() - m_downOffset);
-        if (written < 0) {
-            fail(m_socket->error());
-            return;
-        }
-        if (written == 0)
-            return; // still full: the notifier stays on
-        m_downOffset += qsizetype(written);
-        const qint64 own = qMin(written, m_ownPending);
-        m_ownPending -= own;
-        m_bytesDown += written - own;
-        if (written > own && m_tunnel)
-            m_tunnel->consume(written - own);
+    switch (m_down.flush(m_tunnel)) {
+    case SocketWriteQueue::Flush::Failed:
+        fail(m_socket->error());
+        return;
+    case SocketWriteQueue::Flush::Pending:
+        return; // still full: the notifier stays on
+    case SocketWriteQueue::Flush::Drained:
+        maybeFinishGracefully();
+        return;
     }
-    m_down.resize(0);
-    m_downOffset = 0;
-    m_socket->setWriteNotification(false);
-    maybeFinishGracefully();
 }
 
 void TcpRelay::handleTunnelReadFinished()
@@ -239,7 +205,7 @@ void TcpRelay::handleTunnelClosed(const Error &reason)
 
 void TcpRelay::maybeFinishGracefully()
 {
-    if (m_finished || m_downOffset < m_down.size())
+    if (m_finished || !m_down.isEmpty())
         return;
     if (m_tunnelFin || m_tunnelClosed)
         m_socket->shutdownWrite(); // every byte before the FIN was written
@@ -280,7 +246,6 @@ void TcpRelay::finish(const Error &reason)
     m_socket->setWriteNotification(false);
     m_up.clear();
     m_down.clear();
-    m_downOffset = 0;
     emit finished(reason);
 }
 

@@ -2,6 +2,7 @@
 
 #include "api/Error.h"
 #include "local/LocalStreamSocket.h"
+#include "local/SocketWriteQueue.h"
 #include "tunnel/TcpTunnel.h"
 
 #include <QtCore/QByteArray>
@@ -63,11 +64,11 @@ public:
 
     bool isFinished() const noexcept { return m_finished; }
     qint64 bytesUp() const noexcept { return m_bytesUp; }
-    qint64 bytesDown() const noexcept { return m_bytesDown; }
+    qint64 bytesDown() const noexcept { return m_down.tunnelBytesWritten(); }
     // pendingUp / pendingDown: bytes waiting here for the tunnel (at most kReadChunk) and for
     // the socket (at most the tunnel's receive window).
     qint64 pendingUp() const noexcept { return m_up.size() - m_upOffset; }
-    qint64 pendingDown() const noexcept { return m_down.size() - m_downOffset; }
+    qint64 pendingDown() const noexcept { return m_down.pending(); }
 
 Q_SIGNALS:
     void finished(const qmasque::Error &reason);
@@ -89,11 +90,8 @@ private:
     QPointer<TcpTunnel> m_tunnel; // not owned (TunnelClient's); may close first
     QByteArray m_up;              // read from the application, not yet taken by the tunnel
     qsizetype m_upOffset = 0;
-    QByteArray m_down; // from the tunnel, not yet taken by the socket (unconsumed)
-    qsizetype m_downOffset = 0;
-    qint64 m_ownPending = 0; // bytes at the front of m_down that are ours (initialDown)
+    SocketWriteQueue m_down; // from the tunnel (and initialDown), not yet taken by the socket
     qint64 m_bytesUp = 0;
-    qint64 m_bytesDown = 0;
     bool m_started = false;
     bool m_upEof = false;        // the application sent FIN
     bool m_tunnelFin = false;    // the tunnel reported readFinished()
