@@ -1,31 +1,13 @@
 #include "local/TunInterface.h"
 
 #include <cerrno>
-#include <cstring>
 
 #if defined(__linux__)
-#include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 #endif
 
 namespace qmasque {
-
-Error tunOpenError(int error, const QString &what)
-{
-    const QString reason = QString::fromLocal8Bit(strerror(error));
-    if (error == EPERM || error == EACCES)
-        return Error(ErrorCode::PermissionDenied,
-                     QStringLiteral("%1: %2 (a TUN device needs CAP_NET_ADMIN: run as root or "
-                                    "grant it with setcap cap_net_admin+ep)")
-                         .arg(what, reason));
-    if (error == ENOENT || error == ENODEV || error == ENXIO)
-        return Error(ErrorCode::NotSupported,
-                     QStringLiteral("%1: %2 (no TUN driver: modprobe tun)").arg(what, reason));
-    return Error(ErrorCode::Io, what + QStringLiteral(": ") + reason);
-}
 
 TunInterface::TunInterface(QObject *parent)
     : QObject(parent)
@@ -39,27 +21,16 @@ TunInterface::~TunInterface()
 Status TunInterface::open(const QString &name)
 {
 #if defined(__linux__)
-    const QByteArray name8 = name.toLocal8Bit();
-    if (name8.isEmpty() || name8.size() >= IFNAMSIZ || name8.contains('/') || name8.contains(' '))
-        return Error(ErrorCode::InvalidConfig,
-                     QStringLiteral("tun \"%1\": a device name has 1 to %2 characters, without "
-                                    "'/' or spaces")
-                         .arg(name)
-                         .arg(IFNAMSIZ - 1));
-    const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return tunOpenError(errno, QStringLiteral("open /dev/net/tun"));
-    SocketFd owned(fd);
-    ifreq request{};
-    std::memcpy(request.ifr_name, name8.constData(), size_t(name8.size()));
-    request.ifr_flags = IFF_TUN | IFF_NO_PI;
-    if (::ioctl(owned.get(), TUNSETIFF, &request) != 0)
-        return tunOpenError(errno, QStringLiteral("create TUN device %1").arg(name));
-    m_name = QString::fromLocal8Bit(request.ifr_name);
-    m_ifindex = int(::if_nametoindex(request.ifr_name));
-    if (m_ifindex == 0)
+    Result<OpenedTun> opened = openTun(name);
+    if (!opened)
+        return opened.error();
+    const QByteArray name8 = opened.value().name.toLocal8Bit();
+    const int ifindex = int(::if_nametoindex(name8.constData()));
+    if (ifindex == 0)
         return tunOpenError(errno, QStringLiteral("index of TUN device %1").arg(name));
-    m_fd = std::move(owned);
+    m_fd = std::move(opened.value().fd);
+    m_name = opened.value().name;
+    m_ifindex = ifindex;
     m_notifier = std::make_unique<QSocketNotifier>(m_fd.get(), QSocketNotifier::Read);
     connect(m_notifier.get(), &QSocketNotifier::activated, this, &TunInterface::readable);
     return {};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/Result.h"
+#include "core/TunOpen.h"
 #include "proxy/SocketUtil.h"
 
 #include <QtCore/QObject>
@@ -51,10 +52,5 @@ private:
     int m_ifindex = 0;
     int m_lastError = 0;
 };
-
-// tunOpenError: errno of opening or creating the device as a typed error: permission_denied
-// naming CAP_NET_ADMIN for EPERM / EACCES, not_supported when the kernel has no TUN driver,
-// io_error otherwise.
-Error tunOpenError(int error, const QString &what);
 
 } // namespace qmasque

@@ -1,13 +1,12 @@
 #include "proxy/TunDevice.h"
 
 #include "core/Log.h"
+#include "core/TunOpen.h"
 
 #include <cerrno>
 #include <cstring>
 
 #if defined(__linux__)
-#include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -29,18 +28,6 @@ struct In6Ifreq
     int ifindex;
 };
 
-Error deviceError(int error, const QString &what)
-{
-    if (error == EPERM || error == EACCES) {
-        return Error(ErrorCode::PermissionDenied,
-                     QStringLiteral("%1: %2 (--tun needs CAP_NET_ADMIN: run as root or grant it "
-                                    "with setcap cap_net_admin+ep)")
-                         .arg(what, QString::fromLocal8Bit(strerror(error))));
-    }
-    return Error(ErrorCode::Io,
-                 what + QStringLiteral(": ") + QString::fromLocal8Bit(strerror(error)));
-}
-
 } // namespace
 #endif
 
@@ -56,23 +43,11 @@ TunDevice::~TunDevice()
 Status TunDevice::open(const QString &name, const QList<wire::IpPrefix> &addresses)
 {
 #if defined(__linux__)
-    const QByteArray name8 = name.toLocal8Bit();
-    if (name8.isEmpty() || name8.size() >= IFNAMSIZ)
-        return Error(ErrorCode::InvalidConfig,
-                     QStringLiteral("--tun %1: 1 to %2 characters").arg(name).arg(IFNAMSIZ - 1));
-    const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return deviceError(errno, QStringLiteral("open /dev/net/tun"));
-    m_fd.reset(fd);
-    ifreq request{};
-    std::memcpy(request.ifr_name, name8.constData(), size_t(name8.size()));
-    request.ifr_flags = IFF_TUN | IFF_NO_PI;
-    if (::ioctl(m_fd.get(), TUNSETIFF, &request) != 0) {
-        const int error = errno;
-        m_fd.reset();
-        return deviceError(error, QStringLiteral("create TUN device %1").arg(name));
-    }
-    m_name = QString::fromLocal8Bit(request.ifr_name);
+    Result<OpenedTun> opened = openTun(name);
+    if (!opened)
+        return opened.error();
+    m_fd = std::move(opened.value().fd);
+    m_name = opened.value().name;
     if (Status configured = configure(addresses); !configured) {
         m_fd.reset();
         return configured;
@@ -93,7 +68,7 @@ Status TunDevice::configure(const QList<wire::IpPrefix> &addresses)
     const QByteArray name8 = m_name.toLocal8Bit();
     SocketFd control4(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!control4.isValid())
-        return deviceError(errno, QStringLiteral("socket"));
+        return tunOpenError(errno, QStringLiteral("socket"));
     ifreq request{};
     std::memcpy(request.ifr_name, name8.constData(), size_t(name8.size()));
     for (const wire::IpPrefix &prefix : addresses) {
@@ -102,29 +77,29 @@ Status TunDevice::configure(const QList<wire::IpPrefix> &addresses)
             address->sin_family = AF_INET;
             std::memcpy(&address->sin_addr, prefix.address.bytes().data(), 4);
             if (::ioctl(control4.get(), SIOCSIFADDR, &request) != 0)
-                return deviceError(errno, QStringLiteral("set the address of %1").arg(m_name));
+                return tunOpenError(errno, QStringLiteral("set the address of %1").arg(m_name));
             auto *mask = reinterpret_cast<sockaddr_in *>(&request.ifr_netmask);
             mask->sin_family = AF_INET;
             const quint32 bits = prefix.length == 0 ? 0 : ~quint32(0) << (32 - prefix.length);
             mask->sin_addr.s_addr = htonl(bits);
             if (::ioctl(control4.get(), SIOCSIFNETMASK, &request) != 0)
-                return deviceError(errno, QStringLiteral("set the netmask of %1").arg(m_name));
+                return tunOpenError(errno, QStringLiteral("set the netmask of %1").arg(m_name));
         }
     }
     // Up first: the kernel assigns IPv6 addresses only to interfaces that are up.
     if (::ioctl(control4.get(), SIOCGIFFLAGS, &request) != 0)
-        return deviceError(errno, QStringLiteral("read the flags of %1").arg(m_name));
+        return tunOpenError(errno, QStringLiteral("read the flags of %1").arg(m_name));
     request.ifr_flags = short(request.ifr_flags | IFF_UP | IFF_RUNNING);
     if (::ioctl(control4.get(), SIOCSIFFLAGS, &request) != 0)
-        return deviceError(errno, QStringLiteral("bring %1 up").arg(m_name));
+        return tunOpenError(errno, QStringLiteral("bring %1 up").arg(m_name));
     for (const wire::IpPrefix &prefix : addresses) {
         if (!prefix.address.isIpv6())
             continue;
         SocketFd control6(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         if (!control6.isValid())
-            return deviceError(errno, QStringLiteral("socket"));
+            return tunOpenError(errno, QStringLiteral("socket"));
         if (::ioctl(control6.get(), SIOCGIFINDEX, &request) != 0)
-            return deviceError(errno, QStringLiteral("index of %1").arg(m_name));
+            return tunOpenError(errno, QStringLiteral("index of %1").arg(m_name));
         In6Ifreq address{};
         std::memcpy(&address.address, prefix.address.bytes().data(), 16);
         address.prefixLength = quint32(prefix.length);
