@@ -88,7 +88,7 @@ void tst_AppDemoTransfer::transfer()
     QVERIFY2(received >= 9900, qPrintable(QString::number(received)));
 
     app.terminate();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
     const QByteArray log = app.standardError();
     const QByteArray tag = "transport=" + transport.toLatin1();
     QVERIFY2(log.contains("qmasque.engine: tunnel-open id=") &&

@@ -141,7 +141,7 @@ void tst_AppFrontEnds::frontEnds()
     tcp.close();
 
     app.terminate();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
     const QByteArray log = app.standardError();
     const QByteArray tag = "transport=" + transport.toLatin1();
     QVERIFY2(log.contains(QByteArray(tag + " protocol=udp target=" + udpTarget.toLatin1())),

@@ -58,7 +58,13 @@ void tst_AppGui::demoDashboard()
         }
         return false;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(streamShown(), 15000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        streamShown(),
+        qPrintable(QStringLiteral("the report shows no stream to %1:\n%2\n"
+                                  "stderr:\n%3")
+                       .arg(http, QString::fromUtf8(QJsonDocument(shown).toJson()),
+                            QString::fromLocal8Bit(app.standardError().right(4000)))),
+        15000);
     QCOMPARE(shown.value(QStringLiteral("state")).toString(), QStringLiteral("running"));
     QVERIFY(shown.value(QStringLiteral("connections")).toArray().size() >= 1);
     QVERIFY(shown.value(QStringLiteral("listeners"))
@@ -81,7 +87,7 @@ void tst_AppGui::demoDashboard()
         QFile::copy(report.filePath(QStringLiteral("dashboard.png")), keep);
 
     app.terminate();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
     curl.waitForFinished(10000);
 }
 

@@ -80,7 +80,7 @@ void tst_AppLifecycle::sigtermDuringTransfers()
         QCOMPARE(curl->state(), QProcess::Running);
 
     app.terminate();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
     const QByteArray log = app.standardError();
     QCOMPARE(log.count("qmasque.engine: tunnel-close id="), 3);
     for (const QByteArray &line : app.stderrLines()) {
@@ -117,7 +117,7 @@ void tst_AppLifecycle::sigintWhenIdle()
                         QStringLiteral("--socks"), QStringLiteral("127.0.0.1:0")}),
              qPrintable(app.error()));
     app.interrupt();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
 }
 
 void tst_AppLifecycle::startupFailures_data()
@@ -235,7 +235,7 @@ void tst_AppLifecycle::noDisplayRunsHeadless()
              qPrintable(app.error()));
     QVERIFY(app.standardError().contains("qmasque: no display"));
     app.terminate();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
 }
 
 QTEST_GUILESS_MAIN(tst_AppLifecycle)

@@ -151,7 +151,7 @@ void tst_AppMetrics::afterTraffic()
     QCOMPARE(value(R"(qmasque_proxy_tunnels_total{protocol="udp",transport="h2"})"), 1.0);
 
     app.terminate();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
 }
 
 QTEST_GUILESS_MAIN(tst_AppMetrics)

@@ -137,7 +137,7 @@ void tst_AppPooling::fiveHundredDownloads()
         15000);
 
     app.terminate();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
 }
 
 QTEST_GUILESS_MAIN(tst_AppPooling)

@@ -130,7 +130,7 @@ void tst_E2eBinary::cleanupTestCase()
 {
     if (m_binary) {
         m_binary->terminate();
-        QCOMPARE(m_binary->waitForExit(15000), 0);
+        QVERIFY2(m_binary->waitForExit(15000) == 0, qPrintable(m_binary->exitReport()));
     }
 }
 
@@ -301,7 +301,7 @@ void tst_E2eBinary::killedAndRestarted()
     }
     sides.clear();
     second.terminate();
-    QCOMPARE(second.waitForExit(15000), 0);
+    QVERIFY2(second.waitForExit(15000) == 0, qPrintable(second.exitReport()));
 }
 
 QTEST_GUILESS_MAIN(tst_E2eBinary)

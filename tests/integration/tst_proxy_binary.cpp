@@ -132,7 +132,7 @@ private Q_SLOTS:
         QCOMPARE(error.code, ErrorCode::TlsPinMismatch);
 
         proxy.terminate();
-        QCOMPARE(proxy.waitForExit(15000), 0);
+        QVERIFY2(proxy.waitForExit(15000) == 0, qPrintable(proxy.exitReport()));
         // The structured log: one open and one close line per tunnel.
         const QByteArray log = proxy.standardError();
         QCOMPARE(log.count("tunnel-open "), 2);
@@ -177,7 +177,7 @@ private Q_SLOTS:
         QSignalSpy closedH2(h2, &HttpConnection::closed);
         QSignalSpy closedH3(h3, &HttpConnection::closed);
         QVERIFY(waitUntil([&] { return proxy.process().state() == QProcess::NotRunning; }, 15000));
-        QCOMPARE(proxy.waitForExit(1000), 0);
+        QVERIFY2(proxy.waitForExit(1000) == 0, qPrintable(proxy.exitReport()));
         QVERIFY(waitUntil([&] { return !closedH2.isEmpty() && !closedH3.isEmpty(); }, 15000));
         delete h2;
         delete h3;
@@ -200,7 +200,7 @@ private Q_SLOTS:
         QVERIFY(stream.waitForResponse() && stream.isSuccess());
         QSignalSpy closed(h2, &HttpConnection::closed);
         proxy.terminate();
-        QCOMPARE(proxy.waitForExit(15000), 0);
+        QVERIFY2(proxy.waitForExit(15000) == 0, qPrintable(proxy.exitReport()));
         QVERIFY(waitUntil([&] { return !closed.isEmpty() || stream.reset; }, 15000));
         QVERIFY(proxy.standardError().contains("reason=shutdown"));
         delete h2;
@@ -317,7 +317,7 @@ private Q_SLOTS:
         QVERIFY(downloaded.readAll() == body);
         QCOMPARE(http.requests, 1);
         proxy.terminate();
-        QCOMPARE(proxy.waitForExit(15000), 0);
+        QVERIFY2(proxy.waitForExit(15000) == 0, qPrintable(proxy.exitReport()));
         QVERIFY(proxy.standardError().contains("transport=h1 protocol=tcp"));
     }
 };

@@ -118,7 +118,7 @@ void tst_Socks5BadInput::initTestCase()
 void tst_Socks5BadInput::cleanupTestCase()
 {
     m_app.terminate();
-    QCOMPARE(m_app.waitForExit(15000), 0);
+    QVERIFY2(m_app.waitForExit(15000) == 0, qPrintable(m_app.exitReport()));
 }
 
 void tst_Socks5BadInput::badInput_data()
@@ -202,7 +202,7 @@ void tst_Socks5BadInput::credentials()
     QVERIFY2(download.exitCode == 0, download.err.constData());
     QCOMPARE(download.out.size(), 1024);
     app.terminate();
-    QCOMPARE(app.waitForExit(15000), 0);
+    QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
 }
 
 void tst_Socks5BadInput::transferSurvived()

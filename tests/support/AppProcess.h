@@ -1,8 +1,9 @@
 #pragma once
 
+#include "support/ContractProcess.h"
+
 #include <QtCore/QByteArray>
 #include <QtCore/QHash>
-#include <QtCore/QProcess>
 #include <QtCore/QStringList>
 #include <QtCore/QTemporaryDir>
 
@@ -12,24 +13,20 @@ namespace qmasque::test {
 // (XDG_CONFIG_HOME points into a temporary directory, so no default profile is read). start()
 // waits for the stdout contract (README, "Running qmasque"): one `listening <kind> <addr>`
 // line per listener, `try:` hints, then `ready`. Killed when destroyed if still running.
-class AppProcess
+class AppProcess final : public ContractProcess
 {
 public:
     AppProcess();
-    ~AppProcess();
-    Q_DISABLE_COPY_MOVE(AppProcess)
 
     static QString executable();
 
     // start: runs qmasque with `arguments` (add --headless yourself) and waits for `ready`;
     // false with error() when it exited or did not get there within `timeoutMs`.
     bool start(const QStringList &arguments, int timeoutMs = 20000);
-    // run: runs it to completion (command-line errors, --help); the exit code, or -1.
-    int run(const QStringList &arguments, int timeoutMs = 20000);
-    void terminate(); // SIGTERM
-    void interrupt(); // SIGINT
-    // waitForExit: the exit code once it exited normally within `timeoutMs`, else -1.
-    int waitForExit(int timeoutMs);
+    int run(const QStringList &arguments, int timeoutMs = 20000)
+    {
+        return ContractProcess::run(arguments, timeoutMs);
+    }
 
     // listener: the address of `kind` ("socks5", "metrics", "demo-http", "demo-udp-echo",
     // "demo-proxy") as printed, "127.0.0.1:43121"; empty when not listed.
@@ -37,26 +34,14 @@ public:
     quint16 listenerPort(const QString &kind) const;
     QStringList hints() const { return m_hints; }
 
-    QByteArray standardOutput();
-    QByteArray standardError();
     // stderrLines: stderr so far, split into lines.
     QList<QByteArray> stderrLines();
-    const QString &error() const { return m_error; }
-    QProcess &process() { return m_process; }
-    QProcessEnvironment &environment() { return m_environment; }
     QString configDirectory() const { return m_config.path(); }
 
 private:
-    void drain();
-
     QTemporaryDir m_config;
-    QProcessEnvironment m_environment;
-    QProcess m_process;
-    QByteArray m_stdout;
-    QByteArray m_stderr;
     QHash<QString, QString> m_listeners;
     QStringList m_hints;
-    QString m_error;
 };
 
 // CommandResult: what runCommand() saw.
