@@ -311,7 +311,7 @@ void Engine::finishStop()
     if (m_state != EngineState::Stopping)
         return;
     if (m_snapshotFile)
-        (void)m_snapshotFile->writeNow();
+        (void)m_snapshotFile->writeFinal(EngineState::Stopped);
     teardown();
     setState(EngineState::Stopped);
     if (std::optional<Profile> next = std::exchange(m_next, std::nullopt))

@@ -32,12 +32,24 @@ void SnapshotFile::stop()
 
 Status SnapshotFile::writeNow()
 {
+    return write(m_build());
+}
+
+Status SnapshotFile::writeFinal(EngineState finalState)
+{
+    EngineSnapshot last = m_build();
+    last.state = finalState;
+    return write(last);
+}
+
+Status SnapshotFile::write(const EngineSnapshot &snapshot)
+{
     QSaveFile file(m_path);
     QString problem;
     if (!file.open(QIODevice::WriteOnly)) {
         problem = file.errorString();
     } else {
-        const QByteArray json = engineSnapshotToJson(m_build(), true);
+        const QByteArray json = engineSnapshotToJson(snapshot, true);
         if (file.write(json) != json.size() || !file.commit())
             problem = file.errorString();
     }

@@ -29,12 +29,17 @@ public:
     // returned (e.g. the directory does not exist), so a bad path fails the engine's start.
     Status start();
     void stop();
-    // writeNow: one snapshot now (also the final one, at stop).
+    // writeNow: one snapshot now.
     Status writeNow();
+    // writeFinal: the last snapshot, at stop: the file outlives the process, so it says how
+    // the engine ended (`finalState`) next to the last counters.
+    Status writeFinal(EngineState finalState);
     const QString &path() const noexcept { return m_path; }
     quint64 writes() const noexcept { return m_writes; }
 
 private:
+    Status write(const EngineSnapshot &snapshot);
+
     const QString m_path;
     Builder m_build;
     QTimer m_timer;

@@ -92,7 +92,7 @@ void tst_AppLifecycle::sigtermDuringTransfers()
     }
     QVERIFY(errorLines(app).isEmpty());
     // The snapshot file was written a last time on the way out: a whole JSON document that
-    // counts the three tunnels.
+    // counts the three tunnels and says the engine stopped.
     QFile snapshotFile(snapshotPath);
     QVERIFY(snapshotFile.open(QIODevice::ReadOnly));
     QJsonParseError parseError;
@@ -104,6 +104,12 @@ void tst_AppLifecycle::sigtermDuringTransfers()
                  .value(QStringLiteral("tunnels_opened"))
                  .toInteger(),
              3);
+    QCOMPARE(snapshot.object()
+                 .value(QStringLiteral("engine"))
+                 .toObject()
+                 .value(QStringLiteral("state"))
+                 .toString(),
+             QStringLiteral("stopped"));
     // The clients saw their connections end.
     for (QProcess *curl : downloads)
         QVERIFY(curl->waitForFinished(10000));
