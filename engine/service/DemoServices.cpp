@@ -1,6 +1,7 @@
 #include "service/DemoServices.h"
 
 #include "core/Log.h"
+#include "proxy/AccessControl.h"
 #include "proxy/MasqueProxy.h"
 #include "service/DemoHttpServer.h"
 #include "service/DemoUdpEcho.h"
@@ -20,9 +21,9 @@ Result<DemoEndpoints> DemoServices::start(const DemoSettings &settings)
     ProxyConfig config;
     config.selfSigned = true;
     config.listen = {{settings.address, 0}};
-    // The demo's targets are on loopback, which the default policy denies.
-    config.allow = {*wire::IpPrefix::fromString(u"127.0.0.0/8"),
-                    *wire::IpPrefix::fromString(u"::1/128")};
+    // The demo's targets are on loopback, which the default policy denies: allow their one
+    // address, not all of loopback (the other services on this machine stay unreachable).
+    config.allow = {wire::IpPrefix::host(AccessControl::fromQHostAddress(settings.address))};
     config.drainTimeoutMs = 2000;
     m_proxy = new MasqueProxy(config, this);
     if (Status started = m_proxy->start(); !started) {

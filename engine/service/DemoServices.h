@@ -38,7 +38,8 @@ struct DemoEndpoints
 
 // DemoServices: everything `qmasque --demo` runs besides the client: the embedded MASQUE proxy
 // (MasqueProxy with a fresh self-signed certificate on loopback, port 0, every transport,
-// loopback targets allowed: 127.0.0.0/8 and ::1), the HTTP file server and the UDP echo.
+// the demo address allowed as a target besides public ones), the HTTP file server and the UDP
+// echo.
 // Created without a parent and moved to a thread of its own by DemoHost; every object it
 // creates is its descendant. Its slots are called queued from the engine thread.
 class DemoServices final : public QObject

@@ -87,6 +87,16 @@ void tst_AppDemoTransfer::transfer()
     // Loopback, a window of 64: nothing should be lost; allow 1% for an h3 queue hiccup.
     QVERIFY2(received >= 9900, qPrintable(QString::number(received)));
 
+    // The demo proxy allows its own address, not the rest of loopback: SOCKS5 reply 2
+    // (connection not allowed by ruleset), from the proxy's 403.
+    const CommandResult denied = runCommand(
+        QStringLiteral("curl"),
+        {QStringLiteral("-sS"), QStringLiteral("--socks5"), socks,
+         QStringLiteral("http://127.0.0.2:%1/1M").arg(http.mid(http.lastIndexOf(u':') + 1)),
+         QStringLiteral("-o"), QStringLiteral("/dev/null")},
+        30000);
+    QVERIFY2(denied.exitCode == 97 && denied.err.contains("(2)"), denied.err.constData());
+
     app.terminate();
     QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
     const QByteArray log = app.standardError();
