@@ -1,5 +1,7 @@
 #include "wire/IpAddress.h"
 
+#include "wire/DecimalText.h"
+
 #include <QtCore/QHash>
 
 #include <cstring>
@@ -20,11 +22,6 @@ int hexValue(QChar c) noexcept
     return -1;
 }
 
-bool isDigit(QChar c) noexcept
-{
-    return c.unicode() >= '0' && c.unicode() <= '9';
-}
-
 // parseIpv4: a strict dotted quad. Leading zeros are refused because other parsers (inet_aton)
 // read them as octal, so "010.0.0.1" could name two different hosts.
 std::optional<std::array<quint8, 4>> parseIpv4(QStringView text) noexcept
@@ -39,7 +36,7 @@ std::optional<std::array<quint8, 4>> parseIpv4(QStringView text) noexcept
         }
         const qsizetype start = pos;
         int value = 0;
-        while (pos < text.size() && isDigit(text[pos]) && pos - start < 3) {
+        while (pos < text.size() && isAsciiDigit(text[pos]) && pos - start < 3) {
             value = value * 10 + (text[pos].unicode() - '0');
             ++pos;
         }
@@ -130,20 +127,6 @@ std::optional<std::array<quint8, 16>> parseIpv6(QStringView text) noexcept
         out[2 * i + 1] = quint8(full[i] & 0xff);
     }
     return out;
-}
-
-bool parseDecimal(QStringView text, int maxDigits, int *value) noexcept
-{
-    if (text.isEmpty() || text.size() > maxDigits || (text.size() > 1 && text[0] == u'0'))
-        return false;
-    int v = 0;
-    for (const QChar c : text) {
-        if (!isDigit(c))
-            return false;
-        v = v * 10 + (c.unicode() - '0');
-    }
-    *value = v;
-    return true;
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "wire/MasqueUri.h"
 
+#include "wire/DecimalText.h"
+
 namespace qmasque::wire {
 
 namespace {
@@ -9,30 +11,10 @@ const QString kTargetPort = QStringLiteral("target_port");
 const QString kTarget = QStringLiteral("target");
 const QString kIpProto = QStringLiteral("ipproto");
 
-bool isDigit(QChar c) noexcept
-{
-    return c.unicode() >= '0' && c.unicode() <= '9';
-}
-
-// parseDecimal: digits only, no leading zero (except "0" itself), at most `maxDigits`.
-bool parseDecimal(QStringView text, int maxDigits, int *value) noexcept
-{
-    if (text.isEmpty() || text.size() > maxDigits || (text.size() > 1 && text[0] == u'0'))
-        return false;
-    int v = 0;
-    for (const QChar c : text) {
-        if (!isDigit(c))
-            return false;
-        v = v * 10 + (c.unicode() - '0');
-    }
-    *value = v;
-    return true;
-}
-
 bool isAllDigitsAndDots(QStringView text) noexcept
 {
     for (const QChar c : text) {
-        if (!isDigit(c) && c != u'.')
+        if (!isAsciiDigit(c) && c != u'.')
             return false;
     }
     return true;
@@ -174,7 +156,7 @@ bool isValidHostname(QStringView name) noexcept
                 return false;
             lastLabelNumeric = true;
             for (qsizetype j = labelStart; j < i; ++j)
-                lastLabelNumeric = lastLabelNumeric && isDigit(name[j]);
+                lastLabelNumeric = lastLabelNumeric && isAsciiDigit(name[j]);
             labelStart = i + 1;
             continue;
         }
