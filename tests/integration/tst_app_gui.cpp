@@ -88,7 +88,10 @@ void tst_AppGui::demoDashboard()
 
     app.terminate();
     QVERIFY2(app.waitForExit(15000) == 0, qPrintable(app.exitReport()));
-    curl.waitForFinished(10000);
+    // The rate-limited curl would drain what its socket still holds at 256 KiB/s before it
+    // sees the end: nothing left to check there.
+    curl.kill();
+    curl.waitForFinished(5000);
 }
 
 QTEST_GUILESS_MAIN(tst_AppGui)
