@@ -67,24 +67,6 @@ void addKinds()
     QTest::newRow("h1") << TransportKind::H1;
 }
 
-// endedByTheConnection: see tst_e2e_restart.cpp (h1 cannot tell a dead proxy from a FIN).
-bool endedByTheConnection(const Error &reason, TransportKind kind)
-{
-    if (kind == TransportKind::H1 && reason.code == ErrorCode::PeerFin)
-        return true;
-    switch (reason.code) {
-    case ErrorCode::ConnectionClosed:
-    case ErrorCode::ConnectionLost:
-    case ErrorCode::ConnectionRefused:
-    case ErrorCode::IdleTimeout:
-    case ErrorCode::StatelessReset:
-    case ErrorCode::PeerReset:
-        return true;
-    default:
-        return false;
-    }
-}
-
 } // namespace
 
 class tst_E2eBinary : public QObject

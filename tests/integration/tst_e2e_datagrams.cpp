@@ -52,22 +52,6 @@ void addKinds()
     QTest::newRow("h3") << TransportKind::H3;
 }
 
-QByteArray numbered(quint32 sequence)
-{
-    QByteArray payload(kDatagramSize, char(sequence & 0xff));
-    for (int i = 0; i < 4; ++i)
-        payload[i] = char((sequence >> (8 * i)) & 0xff);
-    return payload;
-}
-
-quint32 sequenceOf(QByteArrayView payload)
-{
-    quint32 sequence = 0;
-    for (int i = 0; i < 4 && i < payload.size(); ++i)
-        sequence |= quint32(quint8(payload[i])) << (8 * i);
-    return sequence;
-}
-
 quint16 readU16(QByteArrayView data, qsizetype at)
 {
     return quint16(quint8(data[at]) << 8 | quint8(data[at + 1]));
@@ -168,7 +152,8 @@ void tst_E2eDatagrams::udp100k()
     TunnelWaiter waiter;
     tunnel->setReceiver([&](QByteArrayView payload) {
         const quint32 sequence = sequenceOf(payload);
-        if (sequence >= quint32(kDatagrams) || seen[sequence] || payload != numbered(sequence)) {
+        if (sequence >= quint32(kDatagrams) || seen[sequence] ||
+            payload != numberedPayload(sequence, kDatagramSize)) {
             ++corrupt;
         } else {
             seen[sequence] = true;
@@ -186,7 +171,7 @@ void tst_E2eDatagrams::udp100k()
     while (sent < kDatagrams) {
         const int end = qMin(kDatagrams, sent + kWindow);
         for (; sent < end; ++sent) {
-            if (!tunnel->send(numbered(quint32(sent))))
+            if (!tunnel->send(numberedPayload(quint32(sent), kDatagramSize)))
                 ++refused;
         }
         const int expected = sent - refused;

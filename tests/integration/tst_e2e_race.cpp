@@ -27,19 +27,6 @@ namespace {
 constexpr int kH2HeadStartMs = 250;
 const QList<TransportKind> kAll = {TransportKind::H3, TransportKind::H2, TransportKind::H1};
 
-QString describe(const RaceRecord &record)
-{
-    QStringList parts;
-    for (const RaceAttempt &attempt : record.attempts) {
-        parts << QStringLiteral("%1@%2ms+%3ms=%4")
-                     .arg(QLatin1StringView(transportKindName(attempt.transport)))
-                     .arg(attempt.startOffsetMs)
-                     .arg(attempt.durationMs)
-                     .arg(attempt.result);
-    }
-    return parts.join(u' ');
-}
-
 ProxyConfig transportsOnly(ProxyConfig config, bool h3, bool h2, bool h1)
 {
     config.enableH3 = h3;
@@ -113,7 +100,7 @@ void tst_E2eRace::allUpH3Wins()
     QCOMPARE(tcpRoundTrip(*opened, "over h3"), QByteArray("over h3"));
     QCOMPARE(client.races.size(), 1);
     const RaceRecord &race = client.races.first();
-    qInfo("race: %s", qPrintable(describe(race)));
+    qInfo("race: %s", qPrintable(describeRace(race)));
     QCOMPARE(race.attempts.size(), 1);
     QCOMPARE(race.winner, std::optional(TransportKind::H3));
     QCOMPARE(race.attempts.first().result, QStringLiteral("won"));
@@ -147,7 +134,7 @@ void tst_E2eRace::udpSwallowedH2WinsAndIsRemembered()
     QCOMPARE(tcpRoundTrip(*opened, "over h2"), QByteArray("over h2"));
     RaceRecord race = client.races.last();
     qInfo("first race (%lld ms): %s; %d datagrams swallowed", static_cast<long long>(tookMs),
-          qPrintable(describe(race)), blackHole.swallowed);
+          qPrintable(describeRace(race)), blackHole.swallowed);
     QVERIFY(blackHole.swallowed > 0);  // h3 did try
     QCOMPARE(race.attempts.size(), 2); // h1 never started
     QCOMPARE(race.attempts.at(0).transport, TransportKind::H3);
@@ -164,7 +151,7 @@ void tst_E2eRace::udpSwallowedH2WinsAndIsRemembered()
     QVERIFY2(second, qPrintable(why(second)));
     QCOMPARE((*second)->transport(), TransportKind::H2);
     race = client.races.last();
-    qInfo("second race: %s", qPrintable(describe(race)));
+    qInfo("second race: %s", qPrintable(describeRace(race)));
     QCOMPARE(race.attempts.first().transport, TransportKind::H2);
     QCOMPARE(race.attempts.first().startOffsetMs, qint64(0));
     QCOMPARE(race.attempts.size(), 1);
@@ -204,7 +191,7 @@ void tst_E2eRace::udpSwallowedH2WinsAndIsRemembered()
     auto fourth = client.openTcp(QStringLiteral("127.0.0.1"), m_echo->port());
     QVERIFY2(fourth, qPrintable(why(fourth)));
     race = client.races.last();
-    qInfo("after the probe: %s", qPrintable(describe(race)));
+    qInfo("after the probe: %s", qPrintable(describeRace(race)));
     QCOMPARE((*fourth)->transport(), TransportKind::H3);
     QCOMPARE(race.attempts.first().transport, TransportKind::H3);
     QCOMPARE(tcpRoundTrip(*fourth, "h3 again"), QByteArray("h3 again"));
@@ -226,7 +213,7 @@ void tst_E2eRace::udpClosedH2StartsAtOnce()
     QVERIFY2(opened, qPrintable(why(opened)));
     QCOMPARE((*opened)->transport(), TransportKind::H2);
     const RaceRecord &race = client.races.last();
-    qInfo("race (%lld ms): %s", static_cast<long long>(tookMs), qPrintable(describe(race)));
+    qInfo("race (%lld ms): %s", static_cast<long long>(tookMs), qPrintable(describeRace(race)));
     QCOMPARE(race.attempts.size(), 2);
     // ICMP port unreachable is a definite no-answer from UDP.
     QCOMPARE(race.attempts.at(0).result, QStringLiteral("connection_refused"));
@@ -254,7 +241,7 @@ void tst_E2eRace::h2RefusedH1Wins()
     QCOMPARE((*opened)->transport(), TransportKind::H1);
     QCOMPARE(tcpRoundTrip(*opened, "over h1"), QByteArray("over h1"));
     const RaceRecord &race = client.races.last();
-    qInfo("race (%lld ms): %s", static_cast<long long>(tookMs), qPrintable(describe(race)));
+    qInfo("race (%lld ms): %s", static_cast<long long>(tookMs), qPrintable(describeRace(race)));
     QCOMPARE(race.attempts.size(), 3);
     QCOMPARE(race.attempts.at(1).transport, TransportKind::H2);
     // RFC 7301, 3.2 wants the no_application_protocol alert (alpn_mismatch); Qt 6.4's server
@@ -281,7 +268,7 @@ void tst_E2eRace::allRefusedMostInformativeError()
     auto opened = client.openTcp(QStringLiteral("127.0.0.1"), m_echo->port());
     QVERIFY(!opened);
     const RaceRecord &race = client.races.last();
-    qInfo("race: %s -> %s", qPrintable(describe(race)), qPrintable(why(opened)));
+    qInfo("race: %s -> %s", qPrintable(describeRace(race)), qPrintable(why(opened)));
     QCOMPARE(race.attempts.size(), 3);
     QCOMPARE(opened.error().code, ErrorCode::HandshakeRejected);
     QCOMPARE(opened.error().httpStatus, 407);

@@ -12,31 +12,6 @@
 using namespace qmasque;
 using namespace qmasque::test;
 
-namespace {
-
-// endedByTheConnection: the close reasons that say "the proxy's connection went away". Over
-// HTTP/1.1 the connection is the stream, and the TLS socket reports the proxy's close as the
-// end of the stream whether a close_notify came or not: there a stopped proxy looks like one
-// that ended the tunnel (peer_fin).
-bool endedByTheConnection(const Error &reason, TransportKind kind)
-{
-    if (kind == TransportKind::H1 && reason.code == ErrorCode::PeerFin)
-        return true;
-    switch (reason.code) {
-    case ErrorCode::ConnectionClosed:
-    case ErrorCode::ConnectionLost:
-    case ErrorCode::IdleTimeout:
-    case ErrorCode::StatelessReset:
-    case ErrorCode::Goaway:
-    case ErrorCode::PeerReset:
-        return true;
-    default:
-        return false;
-    }
-}
-
-} // namespace
-
 class tst_E2eRestart : public QObject
 {
     Q_OBJECT

@@ -8,6 +8,7 @@
 #include "proxy/MasqueProxy.h"
 #include "support/H2TestUtil.h"
 #include "support/ProxyTestClient.h"
+#include "support/TestPackets.h"
 #include "wire/Capsule.h"
 #include "wire/InternetChecksum.h"
 #include "wire/IpCapsules.h"
@@ -34,44 +35,11 @@ quint16 readU16(QByteArrayView data, qsizetype at)
     return quint16(quint8(data[at]) << 8 | quint8(data[at + 1]));
 }
 
-// echoRequest: an ICMP (v4) or ICMPv6 Echo Request with identifier 0x1234 and `sequence`.
+// echoRequest: identifier 0x1234, 8 bytes of data.
 QByteArray echoRequest(const IpAddress &from, const IpAddress &to, quint16 sequence,
                        quint8 hopLimit = 64)
 {
-    QByteArray icmp(16, 'p');
-    icmp[0] = char(from.isIpv4() ? 8 : 128);
-    icmp[1] = 0;
-    icmp[2] = icmp[3] = 0;
-    icmp[4] = 0x12;
-    icmp[5] = 0x34;
-    icmp[6] = char(sequence >> 8);
-    icmp[7] = char(sequence & 0xff);
-    const quint16 checksum = from.isIpv4() ? wire::internetChecksum(icmp)
-                                           : wire::pseudoHeaderChecksum(from, to, 58, icmp);
-    icmp[2] = char(checksum >> 8);
-    icmp[3] = char(checksum & 0xff);
-    QByteArray packet;
-    IpResponder::buildIpPacket(from, to, from.isIpv4() ? 1 : 58, hopLimit, icmp, packet);
-    return packet;
-}
-
-QByteArray udpPacket(const IpAddress &from, const IpAddress &to, quint16 sourcePort,
-                     quint16 destinationPort, QByteArrayView payload)
-{
-    QByteArray udp(8, '\0');
-    udp.append(payload.data(), payload.size());
-    udp[0] = char(sourcePort >> 8);
-    udp[1] = char(sourcePort & 0xff);
-    udp[2] = char(destinationPort >> 8);
-    udp[3] = char(destinationPort & 0xff);
-    udp[4] = char(udp.size() >> 8);
-    udp[5] = char(udp.size() & 0xff);
-    const quint16 checksum = wire::udpChecksum(from, to, udp);
-    udp[6] = char(checksum >> 8);
-    udp[7] = char(checksum & 0xff);
-    QByteArray packet;
-    IpResponder::buildIpPacket(from, to, 17, 64, udp, packet);
-    return packet;
+    return icmpEchoRequest(from, to, 0x1234, sequence, "pppppppp", hopLimit);
 }
 
 } // namespace

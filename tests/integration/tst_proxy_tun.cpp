@@ -8,6 +8,7 @@
 #include "proxy/MasqueProxy.h"
 #include "support/H2TestUtil.h"
 #include "support/ProxyTestClient.h"
+#include "support/TestPackets.h"
 #include "wire/Capsule.h"
 #include "wire/InternetChecksum.h"
 #include "wire/IpCapsules.h"
@@ -31,38 +32,6 @@ const char *kInsideVariable = "QMASQUE_TEST_IN_NETNS";
 IpAddress ip(const char16_t *text)
 {
     return *IpAddress::fromString(QStringView(text));
-}
-
-QByteArray icmpEcho(const IpAddress &from, const IpAddress &to, quint16 sequence)
-{
-    QByteArray icmp = QByteArray::fromHex("08000000abcd") + QByteArray(2, '\0') + "tun ping";
-    icmp[6] = char(sequence >> 8);
-    icmp[7] = char(sequence & 0xff);
-    const quint16 checksum = wire::internetChecksum(icmp);
-    icmp[2] = char(checksum >> 8);
-    icmp[3] = char(checksum & 0xff);
-    QByteArray packet;
-    IpResponder::buildIpPacket(from, to, 1, 64, icmp, packet);
-    return packet;
-}
-
-QByteArray udpDatagram(const IpAddress &from, const IpAddress &to, quint16 sourcePort, quint16 port,
-                       QByteArrayView payload)
-{
-    QByteArray udp(8, '\0');
-    udp.append(payload.data(), payload.size());
-    udp[0] = char(sourcePort >> 8);
-    udp[1] = char(sourcePort & 0xff);
-    udp[2] = char(port >> 8);
-    udp[3] = char(port & 0xff);
-    udp[4] = char(udp.size() >> 8);
-    udp[5] = char(udp.size() & 0xff);
-    const quint16 checksum = wire::udpChecksum(from, to, udp);
-    udp[6] = char(checksum >> 8);
-    udp[7] = char(checksum & 0xff);
-    QByteArray packet;
-    IpResponder::buildIpPacket(from, to, 17, 64, udp, packet);
-    return packet;
 }
 
 } // namespace
@@ -103,7 +72,8 @@ private:
 
         // The kernel owns 10.89.0.1 on the device and answers the ping.
         const IpAddress gateway = ip(u"10.89.0.1");
-        QVERIFY(stream.sendDatagram(icmpEcho(client, gateway, 1), 65535).ok());
+        QVERIFY(stream.sendDatagram(icmpEchoRequest(client, gateway, 0xabcd, 1, "tun ping"), 65535)
+                    .ok());
         QVERIFY(waitUntil([&] { return !stream.datagrams.isEmpty(); }));
         auto reply = wire::inspectIpPacket(stream.datagrams.first());
         QVERIFY(reply);
@@ -117,7 +87,7 @@ private:
         QUdpSocket socket;
         QVERIFY(socket.bind(QHostAddress(QStringLiteral("10.89.0.1")), 0));
         QVERIFY(
-            stream.sendDatagram(udpDatagram(client, gateway, 5555, socket.localPort(), "up"), 65535)
+            stream.sendDatagram(udpPacket(client, gateway, 5555, socket.localPort(), "up"), 65535)
                 .ok());
         QVERIFY(waitUntil([&] { return socket.hasPendingDatagrams(); }));
         QHostAddress from;

@@ -3,6 +3,7 @@
 // closed (ICMP) -> h2 still wins; every transport answering -> h3 wins inside its head start.
 
 #include "pool/UpstreamPool.h"
+#include "support/E2eBench.h"
 #include "support/TestPki.h"
 #include "support/TunnelTestProxy.h"
 #include "tunnel/TunnelClient.h"
@@ -60,19 +61,6 @@ struct Race
     }
 };
 
-QString describe(const RaceRecord &record)
-{
-    QStringList parts;
-    for (const RaceAttempt &attempt : record.attempts) {
-        parts << QStringLiteral("%1@%2ms+%3ms=%4")
-                     .arg(QLatin1StringView(transportKindName(attempt.transport)))
-                     .arg(attempt.startOffsetMs)
-                     .arg(attempt.durationMs)
-                     .arg(attempt.result);
-    }
-    return parts.join(u' ');
-}
-
 } // namespace
 
 class tst_TunnelRace : public QObject
@@ -100,7 +88,7 @@ void tst_TunnelRace::udpBlockedH2Wins()
 
     RaceRecord record;
     QCOMPARE(race.open(this, &record), std::optional(TransportKind::H2));
-    qInfo("first race: %s", qPrintable(describe(record)));
+    qInfo("first race: %s", qPrintable(describeRace(record)));
     QCOMPARE(record.attempts.size(), 2); // h1 never started
     QCOMPARE(record.attempts.at(0).transport, TransportKind::H3);
     QCOMPARE(record.attempts.at(0).result, QStringLiteral("cancelled"));
@@ -110,7 +98,7 @@ void tst_TunnelRace::udpBlockedH2Wins()
 
     // Remembered: the next tunnel starts with h2 at once.
     QCOMPARE(race.open(this, &record), std::optional(TransportKind::H2));
-    qInfo("second race: %s", qPrintable(describe(record)));
+    qInfo("second race: %s", qPrintable(describeRace(record)));
     QCOMPARE(record.attempts.first().transport, TransportKind::H2);
     QCOMPARE(record.attempts.first().startOffsetMs, qint64(0));
     QCOMPARE(record.attempts.size(), 1);
@@ -125,7 +113,7 @@ void tst_TunnelRace::udpClosedH2Wins()
     QCOMPARE(race.open(this, &record), std::optional(TransportKind::H2));
     // Whether h3 saw the ICMP port unreachable (immediate fallback) or nothing (head start),
     // h2 opened the tunnel and h1 was never needed.
-    qInfo("race: %s", qPrintable(describe(record)));
+    qInfo("race: %s", qPrintable(describeRace(record)));
     QCOMPARE(record.attempts.size(), 2);
     QVERIFY(race.client->raceMemory().isDemoted(race.client->proxyKey()));
 }
@@ -137,7 +125,7 @@ void tst_TunnelRace::allAnswerH3Wins()
     Race race(proxy, 2000); // a QUIC handshake on a busy machine may take a while
     RaceRecord record;
     QCOMPARE(race.open(this, &record), std::optional(TransportKind::H3));
-    qInfo("race: %s", qPrintable(describe(record)));
+    qInfo("race: %s", qPrintable(describeRace(record)));
     QCOMPARE(record.attempts.size(), 1);
     QVERIFY(!race.client->raceMemory().isDemoted(race.client->proxyKey()));
 }

@@ -3,6 +3,7 @@
 // CONNECT-IP capsules both ways and packets round trip, refusals with their Proxy-Status.
 
 #include "pool/UpstreamPool.h"
+#include "support/TestPackets.h"
 #include "support/TestPki.h"
 #include "support/TunnelTestProxy.h"
 #include "support/TunnelWaiter.h"
@@ -57,22 +58,6 @@ struct Opened
         };
     }
 };
-
-QByteArray numbered(quint32 sequence, qsizetype size)
-{
-    QByteArray payload(size, char(sequence & 0xff));
-    for (int i = 0; i < 4; ++i)
-        payload[i] = char((sequence >> (8 * i)) & 0xff);
-    return payload;
-}
-
-quint32 sequenceOf(QByteArrayView payload)
-{
-    quint32 sequence = 0;
-    for (int i = 0; i < 4 && i < payload.size(); ++i)
-        sequence |= quint32(quint8(payload[i])) << (8 * i);
-    return sequence;
-}
 
 void addKinds()
 {
@@ -202,7 +187,7 @@ void tst_TunnelTransports::udpRoundTrip()
     TunnelWaiter waiter;
     tunnel->setReceiver([&](QByteArrayView payload) {
         const quint32 sequence = sequenceOf(payload);
-        if (payload.size() != kSize || payload != numbered(sequence, kSize) ||
+        if (payload.size() != kSize || payload != numberedPayload(sequence, kSize) ||
             seen.contains(sequence))
             ++corrupt;
         seen.insert(sequence);
@@ -216,7 +201,7 @@ void tst_TunnelTransports::udpRoundTrip()
     while (sent < kTotal) {
         const int burstEnd = qMin(kTotal, sent + kWindow);
         for (; sent < burstEnd; ++sent) {
-            if (!tunnel->send(numbered(quint32(sent), kSize)))
+            if (!tunnel->send(numberedPayload(quint32(sent), kSize)))
                 ++refused;
         }
         const int expected = sent - refused;
@@ -281,14 +266,14 @@ void tst_TunnelTransports::ipCapsulesAndPackets()
     TunnelWaiter waiter;
     tunnel->setReceiver([&](QByteArrayView packet) {
         ++received;
-        intact += packet == numbered(sequenceOf(packet), packet.size()) ? 1 : 0;
+        intact += packet == numberedPayload(sequenceOf(packet), packet.size()) ? 1 : 0;
         waiter.poke();
     });
     const qsizetype sizes[] = {20, 576, 1280, tunnel->mtu()};
     int sent = 0;
     for (int round = 0; round < 25; ++round) {
         for (qsizetype size : sizes) {
-            QVERIFY(tunnel->sendPacket(numbered(quint32(sent++), size)));
+            QVERIFY(tunnel->sendPacket(numberedPayload(quint32(sent++), size)));
         }
         waiter.wait([&] { return received >= sent; }, 1000);
     }

@@ -285,43 +285,35 @@ QByteArray tcpRoundTrip(TcpTunnel *tunnel, const QByteArray &payload, int timeou
     return received;
 }
 
-QByteArray icmpEchoRequest(const wire::IpAddress &from, const wire::IpAddress &to, quint16 ident,
-                           quint16 sequence, QByteArrayView data)
+QString describeRace(const RaceRecord &record)
 {
-    QByteArray icmp(8, '\0');
-    icmp[0] = char(from.isIpv4() ? 8 : 128); // Echo Request (RFC 792; RFC 4443, 4.1)
-    icmp[4] = char(ident >> 8);
-    icmp[5] = char(ident & 0xff);
-    icmp[6] = char(sequence >> 8);
-    icmp[7] = char(sequence & 0xff);
-    icmp.append(data.data(), data.size());
-    const quint16 checksum = from.isIpv4() ? wire::internetChecksum(icmp)
-                                           : wire::pseudoHeaderChecksum(from, to, 58, icmp);
-    icmp[2] = char(checksum >> 8);
-    icmp[3] = char(checksum & 0xff);
-    QByteArray packet;
-    IpResponder::buildIpPacket(from, to, from.isIpv4() ? 1 : 58, 64, icmp, packet);
-    return packet;
+    QStringList parts;
+    for (const RaceAttempt &attempt : record.attempts) {
+        parts << QStringLiteral("%1@%2ms+%3ms=%4")
+                     .arg(QLatin1StringView(transportKindName(attempt.transport)))
+                     .arg(attempt.startOffsetMs)
+                     .arg(attempt.durationMs)
+                     .arg(attempt.result);
+    }
+    return parts.join(u' ');
 }
 
-QByteArray udpPacket(const wire::IpAddress &from, const wire::IpAddress &to, quint16 sourcePort,
-                     quint16 destinationPort, QByteArrayView data)
+bool endedByTheConnection(const Error &reason, TransportKind kind)
 {
-    QByteArray udp(8, '\0');
-    const quint16 length = quint16(8 + data.size());
-    udp[0] = char(sourcePort >> 8);
-    udp[1] = char(sourcePort & 0xff);
-    udp[2] = char(destinationPort >> 8);
-    udp[3] = char(destinationPort & 0xff);
-    udp[4] = char(length >> 8);
-    udp[5] = char(length & 0xff);
-    udp.append(data.data(), data.size());
-    const quint16 checksum = wire::udpChecksum(from, to, udp);
-    udp[6] = char(checksum >> 8);
-    udp[7] = char(checksum & 0xff);
-    QByteArray packet;
-    IpResponder::buildIpPacket(from, to, 17, 64, udp, packet);
-    return packet;
+    if (kind == TransportKind::H1 && reason.code == ErrorCode::PeerFin)
+        return true;
+    switch (reason.code) {
+    case ErrorCode::ConnectionClosed:
+    case ErrorCode::ConnectionLost:
+    case ErrorCode::ConnectionRefused:
+    case ErrorCode::IdleTimeout:
+    case ErrorCode::StatelessReset:
+    case ErrorCode::Goaway:
+    case ErrorCode::PeerReset:
+        return true;
+    default:
+        return false;
+    }
 }
 
 } // namespace qmasque::test

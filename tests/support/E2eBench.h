@@ -1,5 +1,7 @@
 #pragma once
 
+#include "support/TestPackets.h"
+
 #include "api/Profile.h"
 #include "pool/UpstreamPool.h"
 #include "proxy/MasqueProxy.h"
@@ -130,12 +132,14 @@ bool udpRoundTrip(UdpTunnel *tunnel, const QByteArray &payload, int timeoutMs = 
 // TcpRoundTrip: writes `payload` and waits until as many bytes came back; returns them.
 QByteArray tcpRoundTrip(TcpTunnel *tunnel, const QByteArray &payload, int timeoutMs = 5000);
 
-// IP packets for CONNECT-IP through the proxy's internal responder.
-// icmpEchoRequest: ICMP (IPv4) / ICMPv6 Echo Request, identifier `ident`, `sequence`, `data`.
-QByteArray icmpEchoRequest(const wire::IpAddress &from, const wire::IpAddress &to, quint16 ident,
-                           quint16 sequence, QByteArrayView data);
-// udpPacket: a UDP datagram in an IP packet, checksummed.
-QByteArray udpPacket(const wire::IpAddress &from, const wire::IpAddress &to, quint16 sourcePort,
-                     quint16 destinationPort, QByteArrayView data);
+// describeRace: a race's attempts on one line, "h3@0ms+4ms=ok h2@250ms+0ms=cancelled", for
+// failure messages.
+QString describeRace(const RaceRecord &record);
+
+// endedByTheConnection: the close reasons that say "the proxy's connection went away". Over
+// HTTP/1.1 the connection is the stream, and the TLS socket reports the proxy's close as the
+// end of the stream whether a close_notify came or not: there a stopped proxy looks like one
+// that ended the tunnel (peer_fin).
+bool endedByTheConnection(const Error &reason, TransportKind kind);
 
 } // namespace qmasque::test
